@@ -1,0 +1,46 @@
+# Rapport: `make dev` runs the whole system on the embedded stack with demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install dev test test-unit test-integration stack-up stack-down schemas browser-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+dev: install
+	$(BIN)/rapport dev
+
+test: install browser-deps
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest tests/unit
+
+test-integration: install
+	$(BIN)/pytest tests/integration tests/e2e
+
+stack-up: install
+	$(BIN)/rapport stack up
+
+stack-down: install
+	$(BIN)/rapport stack down
+
+schemas: install
+	$(BIN)/python -m schemas.export
+
+# Browser tests drive Debian's chromium with Playwright (no browser download is possible here).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: install Debian's 'chromium' package for the browser tests"; fi; }
+
+clean:
+	rm -rf $(VENV) .rapport artifacts .pytest_cache .hypothesis

@@ -1,0 +1,81 @@
+"""Scoring of every v1 instrument: pure functions from answers to scores.
+
+A total needs all of its items: a partial questionnaire is reported as incomplete,
+never guessed. Sub-scores that need fewer items (PHQ-2, GAD-2, PHQ-9 item 9) are
+reported whenever their own items are present.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from schemas.checkin import Answer
+from schemas.instruments import REGISTRY
+
+
+@dataclass(frozen=True)
+class Score:
+    """The score of one instrument in one check-in; `value` is None when items are missing."""
+
+    instrument: str
+    value: float | None
+    items_answered: int
+    detail: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return self.value is not None
+
+
+BRS_REVERSED_ITEMS = (2, 4, 6)
+CSSRS_HIGHEST_RISK_ITEMS = (3, 4, 5, 6)
+
+
+def _items(answers: Iterable[Answer], instrument: str) -> dict[int, float]:
+    return {a.item: a.value for a in answers if a.instrument == instrument}
+
+
+def _all(items: dict[int, float], count: int) -> bool:
+    return all(i in items for i in range(1, count + 1))
+
+
+def _subtotal(items: dict[int, float], wanted: tuple[int, ...]) -> float | None:
+    return sum(items[i] for i in wanted) if all(i in items for i in wanted) else None
+
+
+def score_brs(items: dict[int, float]) -> float | None:
+    """Brief Resilience Scale (Smith 2008): mean of 6 items, items 2, 4 and 6 reversed (6 - x)."""
+    if not _all(items, 6):
+        return None
+    adjusted = [6 - v if i in BRS_REVERSED_ITEMS else v for i, v in items.items()]
+    return round(sum(adjusted) / 6, 4)
+
+
+def _score_one(instrument: str, items: dict[int, float]) -> Score:
+    count = REGISTRY[instrument].items
+    detail: dict[str, float] = {}
+    if instrument == "brs":
+        value = score_brs(items)
+    elif instrument in ("phq9", "gad7"):
+        value = float(sum(items.values())) if _all(items, count) else None
+        short = _subtotal(items, (1, 2))
+        if short is not None:
+            detail["phq2" if instrument == "phq9" else "gad2"] = short
+        if instrument == "phq9" and 9 in items:
+            detail["item9"] = items[9]
+    elif instrument == "cssrs":
+        yes = [i for i, v in sorted(items.items()) if v >= 1]
+        detail["yes_items"] = float(len(yes))
+        detail["highest_risk"] = float(any(i in CSSRS_HIGHEST_RISK_ITEMS for i in yes))
+        value = float(len(yes)) if items else None
+    elif instrument in ("srs", "ors"):
+        value = round(sum(items.values()), 1) if _all(items, count) else None
+    else:  # single-item instruments: mood, sleep
+        value = float(items[1]) if 1 in items else None
+    return Score(instrument, value, len(items), detail)
+
+
+def score_answers(answers: Iterable[Answer]) -> dict[str, Score]:
+    """Score every instrument present in a check-in's answers."""
+    answers = list(answers)
+    present = sorted({a.instrument for a in answers})
+    return {name: _score_one(name, _items(answers, name)) for name in present}

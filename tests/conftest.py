@@ -1,0 +1,74 @@
+"""Shared fixtures: one real broker and PostgreSQL per test session (env, testcontainers or embedded)."""
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from migrations.runner import upgrade
+from services.common.kafka import ensure_topics, wait_for_broker
+from services.common.settings import DatabaseSettings, KafkaSettings
+from services.common.stack import LocalStack, create_database, drop_database, free_port
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """Start (or take from the environment) the broker and the database server for this session."""
+    local = LocalStack(tmp_path_factory.mktemp("stack"))
+    state = local.up(progress=lambda m: print(f"[stack] {m}"))
+    yield state
+    local.down(progress=lambda m: print(f"[stack] {m}"))
+
+
+@pytest.fixture(scope="session")
+def kafka_settings(stack) -> KafkaSettings:
+    settings = KafkaSettings(kafka_bootstrap_servers=stack.kafka.url, kafka_session_timeout_ms=6000)
+    asyncio.run(wait_for_broker(settings))
+    asyncio.run(ensure_topics(settings))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def database_url(stack) -> str:
+    """A fresh, migrated database of this session's own, dropped at the end."""
+    name = f"rapport_test_{uuid.uuid4().hex[:10]}"
+    url = create_database(stack.postgres.url, name)
+    upgrade(url)
+    yield url
+    drop_database(stack.postgres.url, name)
+
+
+@pytest.fixture(scope="session")
+def database_settings(database_url) -> DatabaseSettings:
+    return DatabaseSettings(database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+def service_env(kafka_settings, database_url) -> dict[str, str]:
+    """Environment for services started as processes in integration and e2e tests."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.kafka_bootstrap_servers,
+        "KAFKA_SESSION_TIMEOUT_MS": "6000",
+        "DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def pytest_report_header(config):
+    return f"rapport stack: KAFKA_BOOTSTRAP_SERVERS={os.environ.get('KAFKA_BOOTSTRAP_SERVERS', '(local)')} " \
+           f"DATABASE_URL={'set' if os.environ.get('DATABASE_URL') else '(local)'}"
