@@ -3,6 +3,7 @@
 import asyncio
 import os
 import uuid
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,25 @@ def artifacts() -> Path:
 def pytest_report_header(config):
     return f"rapport stack: KAFKA_BOOTSTRAP_SERVERS={os.environ.get('KAFKA_BOOTSTRAP_SERVERS', '(local)')} " \
            f"DATABASE_URL={'set' if os.environ.get('DATABASE_URL') else '(local)'}"
+
+
+@pytest.fixture(scope="session")
+def system(service_env, tmp_path_factory):
+    """Every service running as its own process on the session's broker and database."""
+    from services.dev import SERVICE_SPECS
+    from tests.helpers import ServiceProcess
+
+    log_dir = tmp_path_factory.mktemp("service-logs")
+    ports = {spec.name: free_port() for spec in SERVICE_SPECS}
+    env = service_env | {spec.port_env: str(ports[spec.name]) for spec in SERVICE_SPECS}
+    procs = {
+        spec.name: ServiceProcess([spec.name], env, log_dir, spec.health_url(ports[spec.name])).start()
+        for spec in SERVICE_SPECS
+    }
+    try:
+        for proc in procs.values():
+            asyncio.run(proc.wait_healthy(timeout=90))
+        yield SimpleNamespace(ports=ports, procs=procs, env=env, url=lambda name: f"http://127.0.0.1:{ports[name]}")
+    finally:
+        for proc in procs.values():
+            proc.stop()
