@@ -45,11 +45,11 @@ def port_free(port: int) -> bool:
 
 
 def choose_ports(specs=SERVICE_SPECS, environ=os.environ) -> dict[str, int]:
-    """Each service's port: from its env variable, else its default when free, else any free port."""
+    """Each service's port: from its env variable, else its default; any free port when that is 0 or taken."""
     ports = {}
     for spec in specs:
         wanted = int(environ.get(spec.port_env, spec.default_port))
-        ports[spec.name] = wanted if port_free(wanted) else free_port()
+        ports[spec.name] = wanted if wanted and port_free(wanted) else free_port()
     return ports
 
 
