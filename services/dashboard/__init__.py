@@ -1,0 +1,1 @@
+"""The therapist dashboard: caseload, alert inbox, client timelines and live updates over Server-Sent Events."""

@@ -1,0 +1,44 @@
+"""Therapist sign-in: the dev link `/login?token=...` sets an HttpOnly cookie; every API route resolves the therapist."""
+
+from collections.abc import Callable
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from services.common.access import therapist_id_from
+from services.common.auth import TokenError, TokenVerifier
+
+COOKIE = "rapport_token"
+
+
+def current_therapist(verifier: TokenVerifier) -> Callable[[Request], UUID]:
+    """A FastAPI dependency: the signed-in therapist's id, or 401 naming why."""
+
+    def dependency(request: Request) -> UUID:
+        return therapist_id_from(request, verifier)
+
+    return dependency
+
+
+def signin_router(verifier: TokenVerifier, secure_cookie: bool, max_age_s: int) -> APIRouter:
+    """`GET /login?token=` (dev sign-in link or an OIDC token) and `POST /logout`."""
+    router = APIRouter(tags=["sign-in"])
+
+    @router.get("/login", include_in_schema=False)
+    async def login(token: str = "") -> RedirectResponse:
+        try:
+            verifier.verify(token, "therapist")
+        except TokenError as exc:
+            raise HTTPException(401, f"this sign-in link is not valid: {exc}") from exc
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, token, max_age=max_age_s, httponly=True, secure=secure_cookie, samesite="lax")
+        return response
+
+    @router.post("/logout", include_in_schema=False)
+    async def logout() -> HTMLResponse:
+        response = HTMLResponse("<p>Signed out.</p>")
+        response.delete_cookie(COOKIE)
+        return response
+
+    return router
