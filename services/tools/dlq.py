@@ -1,0 +1,133 @@
+"""Replay the dead-letter topic after a fix: pick records by origin, reason and time; republish the original value.
+
+The selection is pure (`ReplayFilter.origin_of`); `replay` is the Kafka adapter around it. Values are
+never printed: a dead-lettered check-in may carry a note.
+"""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from schemas.topics import DLQ
+from services.common.kafka import DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON, DLQ_TOPIC, client_options, make_producer
+from services.common.settings import KafkaSettings
+
+REPLAYED_FROM = "rapport.dlq.replayed_from"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a dead-lettered record came from and why it was dead-lettered."""
+
+    topic: str
+    partition: str
+    offset: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReplayFilter:
+    """Which dead-lettered records to replay; every condition left as None matches all."""
+
+    topic: str | None = None
+    reason_contains: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def origin_of(self, headers: dict[str, str], timestamp_ms: int) -> Origin | None:
+        """The record's origin when it should be replayed, else None (filtered out or no origin header)."""
+        origin = Origin(headers.get(DLQ_TOPIC, ""), headers.get(DLQ_PARTITION, "?"),
+                        headers.get(DLQ_OFFSET, "?"), headers.get(DLQ_REASON, ""))
+        if not origin.topic or origin.topic == DLQ:
+            return None
+        if self.topic and origin.topic != self.topic:
+            return None
+        if self.reason_contains and self.reason_contains.lower() not in origin.reason.lower():
+            return None
+        if self.since and timestamp_ms < self.since.timestamp() * 1000:
+            return None
+        if self.until and timestamp_ms >= self.until.timestamp() * 1000:
+            return None
+        return origin
+
+
+@dataclass
+class ReplayReport:
+    scanned: int = 0
+    selected: int = 0
+    republished: int = 0
+
+
+Progress = Callable[[str], None]
+
+
+async def replay(settings: KafkaSettings, selection: ReplayFilter, *, dry_run: bool, limit: int | None = None,
+                 progress: Progress = lambda _: None, every: int = 1000) -> ReplayReport:
+    """Scan the DLQ up to its end as of now and republish the selected records to their original topics."""
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
+    producer = None if dry_run else make_producer(settings)
+    await consumer.start()
+    if producer:
+        await producer.start()
+    report = ReplayReport()
+    try:
+        partitions = [TopicPartition(DLQ, p) for p in sorted(consumer.partitions_for_topic(DLQ) or [])]
+        if not partitions:
+            await consumer.topics()
+            partitions = [TopicPartition(DLQ, p) for p in sorted(consumer.partitions_for_topic(DLQ) or [])]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await _seek_to_start(consumer, partitions, selection.since)
+        remaining = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+        while remaining and (limit is None or report.selected < limit):
+            batches = await consumer.getmany(*remaining, timeout_ms=500)
+            sends = []
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset >= ends[tp] or (limit is not None and report.selected >= limit):
+                        break
+                    sends.append(await _one(record, selection, producer, report, progress))
+                    if report.scanned % every == 0:
+                        progress(f"scanned {report.scanned}, selected {report.selected}, republished {report.republished}")
+            await asyncio.gather(*(s for s in sends if s is not None))  # raise now if a republish failed
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+    finally:
+        await consumer.stop()
+        if producer:
+            await producer.stop()
+    return report
+
+
+async def _seek_to_start(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], since: datetime | None) -> None:
+    await consumer.seek_to_beginning(*partitions)
+    if since is None:
+        return
+    try:
+        found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions})
+    except KafkaError:  # a broker without timestamp lookup: scan from the start, the filter still applies
+        return
+    for tp, at in found.items():
+        if at is not None:
+            consumer.seek(tp, at.offset)
+
+
+async def _one(record: ConsumerRecord, selection: ReplayFilter, producer, report: ReplayReport, progress: Progress):
+    """Count one DLQ record; when selected, start republishing it and return the delivery future."""
+    report.scanned += 1
+    headers = {key: value.decode(errors="replace") for key, value in record.headers or ()}
+    origin = selection.origin_of(headers, record.timestamp)
+    if origin is None:
+        return None
+    report.selected += 1
+    where = f"dlq {record.partition}:{record.offset} <- {origin.topic} {origin.partition}:{origin.offset}"
+    if producer is None:
+        progress(f"would replay {where} ({origin.reason[:120]})")
+        return None
+    replay_headers = [(REPLAYED_FROM, f"{DLQ}:{record.partition}:{record.offset}".encode())]
+    delivery = await producer.send(origin.topic, record.value, key=record.key, headers=replay_headers)
+    report.republished += 1
+    return delivery
