@@ -1,0 +1,76 @@
+"""The timeline writer's batch handler: decode, write in one transaction, dead-letter what can never be written."""
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiokafka import ConsumerRecord
+
+from services.common.metrics import REGISTRY
+from services.timeline.store import TimelineStore, is_data_error
+from services.timeline.writer import RowBatch, UnusableRecord, rows_for
+
+log = logging.getLogger(__name__)
+
+SERVICE = "timeline"
+rows_offered = REGISTRY.counter("rapport_timeline_rows_offered_total", "rows offered to PostgreSQL", ["table"])
+rows_inserted = REGISTRY.counter("rapport_timeline_rows_inserted_total", "rows new to PostgreSQL (not redeliveries)",
+                                 ["table"])
+batch_seconds = REGISTRY.gauge("rapport_timeline_last_batch_seconds", "duration of the last written batch")
+poison_total = REGISTRY.counter("rapport_timeline_poison_records_total", "records the database refused", ["topic"])
+
+DeadLetter = Callable[[ConsumerRecord, str], Awaitable[None]]
+
+
+class TimelineWriter:
+    """Turns a batch of Kafka records into timeline rows and makes them durable before the offsets move.
+
+    Connection errors propagate (the consumer loop backs off and retries the whole batch); a data
+    error makes the writer retry record by record under savepoints to find the culprit, which goes
+    to the dead-letter topic while everything else is written.
+    """
+
+    def __init__(self, store: TimelineStore, dead_letter: DeadLetter):
+        self.store = store
+        self.dead_letter = dead_letter
+
+    async def handle(self, records: list[ConsumerRecord]) -> None:
+        started = time.perf_counter()
+        batch, parts, rejected = RowBatch(), [], []
+        for record in records:
+            try:
+                rows = rows_for(record.topic, record.value)
+            except UnusableRecord as exc:
+                rejected.append((record, str(exc)))
+                continue
+            parts.append((record, rows))
+            batch.add(rows)
+        if len(batch):
+            rejected += await self._write(batch, parts)
+        for record, reason in rejected:
+            await self.dead_letter(record, reason)
+        batch_seconds.set(time.perf_counter() - started)
+
+    async def _write(self, batch: RowBatch, parts: list[tuple[ConsumerRecord, RowBatch]]) -> list[tuple]:
+        try:
+            counts = await self.store.write(batch)
+        except Exception as exc:
+            if not is_data_error(exc):
+                raise
+            log.warning("batch refused by the database, writing record by record",
+                        extra={"records": len(parts), "error": type(exc).__name__})
+            return await self._write_one_by_one(parts)
+        for table, offered in counts.offered.items():
+            rows_offered.inc(offered, table=table)
+            rows_inserted.inc(counts.inserted[table], table=table)
+        return []
+
+    async def _write_one_by_one(self, parts: list[tuple[ConsumerRecord, RowBatch]]) -> list[tuple]:
+        outcomes = await self.store.write_each([rows for _, rows in parts])
+        refused = []
+        for (record, _), error in zip(parts, outcomes):
+            if error is not None:
+                poison_total.inc(topic=record.topic)
+                refused.append((record, f"database refused the record: {type(error).__name__} "
+                                        f"{getattr(error, 'sqlstate', '') or ''} {str(error)[:300]}".strip()))
+        return refused

@@ -1,0 +1,199 @@
+"""The timeline writer on the real broker and PostgreSQL: exactly N rows, poison to the DLQ, crashes and outages."""
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from sqlalchemy import func, insert, select
+
+from schemas.topics import ALERTS, CHECKINS, DLQ, SIGNALS
+from services.common.db import make_engine
+from services.common.kafka import make_producer
+from services.common.tables import alert_events, alerts, checkins, scores, signals
+from services.timeline.store import plain_dsn
+from tests.helpers import ServiceProcess, TopicRecorder, wait_until
+
+pytestmark = pytest.mark.integration
+
+BRS = [{"instrument": "brs", "item": i, "value": 1 + i % 5} for i in range(1, 7)]
+
+
+def checkin(client_id: uuid.UUID, n: int, **extra) -> dict:
+    """A check-in with mood + BRS (two score rows), spread one hour apart."""
+    return {
+        "event_id": str(uuid.uuid4()), "client_id": str(client_id), "timezone": "America/New_York",
+        "occurred_at": (datetime(2026, 10, 1, tzinfo=UTC) + timedelta(hours=n)).isoformat(),
+        "answers": [{"instrument": "mood", "item": 1, "value": n % 11}, *BRS], "note": "private words",
+    } | extra
+
+
+def signal(client_id: uuid.UUID, trigger: str) -> dict:
+    now = datetime.now(UTC).isoformat()
+    return {"signal_id": str(uuid.uuid4()), "client_id": str(client_id), "kind": "risk.acute", "severity": "critical",
+            "observed_at": now, "detected_at": now, "trigger_event_ids": [trigger], "evidence": {"item9": 2},
+            "summary": "PHQ-9 item 9 answered 2."}
+
+
+def alert_step(client_id: uuid.UUID, alert_id: uuid.UUID, signal_id: str) -> dict:
+    return {"event_id": str(uuid.uuid4()), "alert_id": str(alert_id), "signal_id": signal_id,
+            "client_id": str(client_id), "kind": "risk.acute", "severity": "critical", "transition": "opened",
+            "state": "open", "actor": "system", "occurred_at": datetime.now(UTC).isoformat(),
+            "recipients": [str(uuid.uuid4())]}
+
+
+@pytest.fixture
+async def engine(database_settings):
+    engine = make_engine(database_settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def writer_env(service_env, port):
+    """Each test gets its own consumer group, so tests (and the e2e system) do not rebalance each other."""
+    return service_env | {"RAPPORT_TIMELINE_PORT": str(port), "RAPPORT_TIMELINE_GROUP_ID": f"timeline-{uuid.uuid4().hex[:8]}",
+                          "RAPPORT_TIMELINE_RETRY_MAX_S": "1", "RAPPORT_TIMELINE_BATCH_MAX_RECORDS": "200"}
+
+
+def start_writer(env, tmp_path, port) -> ServiceProcess:
+    return ServiceProcess(["timeline"], env, tmp_path, f"http://127.0.0.1:{port}/healthz").start()
+
+
+async def publish(kafka_settings, topic: str, values: list, client_id: uuid.UUID) -> None:
+    producer = make_producer(kafka_settings)
+    await producer.start()
+    try:
+        sends = [await producer.send(topic, v if isinstance(v, bytes) else json.dumps(v).encode(),
+                                     key=str(client_id).encode()) for v in values]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+async def count(engine, table, client_id) -> int:
+    async with engine.connect() as conn:
+        return await conn.scalar(select(func.count()).select_from(table).where(table.c.client_id == client_id))
+
+
+async def counts_reach(engine, client_id, expected: dict) -> dict | None:
+    found = {t.name: await count(engine, t, client_id) for t in expected}
+    return found if found == {t.name: n for t, n in expected.items()} else None
+
+
+async def test_n_events_make_exactly_n_rows(kafka_settings, engine, writer_env, tmp_path, port):
+    client_id, alert_id = uuid.uuid4(), uuid.uuid4()
+    events = [checkin(client_id, n) for n in range(300)]
+    sigs = [signal(client_id, events[n]["event_id"]) for n in range(0, 300, 30)]
+    async with engine.begin() as conn:  # the notifier's alert row; a step of an unknown alert is skipped
+        await conn.execute(insert(alerts).values(alert_id=alert_id, signal_id=sigs[0]["signal_id"], client_id=client_id,
+                                                 kind="risk.acute", severity="critical", summary="s",
+                                                 observed_at=datetime.now(UTC)))
+    steps = [alert_step(client_id, alert_id, sigs[0]["signal_id"]), alert_step(client_id, uuid.uuid4(), sigs[1]["signal_id"])]
+    writer = start_writer(writer_env, tmp_path, port)
+    try:
+        await writer.wait_healthy()
+        await publish(kafka_settings, CHECKINS, events + events[:50], client_id)  # 50 redeliveries
+        await publish(kafka_settings, SIGNALS, sigs + sigs, client_id)
+        await publish(kafka_settings, ALERTS, steps, client_id)
+        expected = {checkins: 300, scores: 600, signals: 10, alert_events: 1}
+        await wait_until(lambda: counts_reach(engine, client_id, expected), timeout=60, reason=f"rows {expected}")
+        async with engine.connect() as conn:
+            brs = (await conn.execute(select(scores.c.value, scores.c.local_date, scores.c.occurred_at)
+                                      .where(scores.c.client_id == client_id, scores.c.instrument == "brs")
+                                      .order_by(scores.c.occurred_at).limit(1))).one()
+        assert brs.value == pytest.approx(sum(6 - v if i in (2, 4, 6) else v
+                                              for i, v in ((a["item"], a["value"]) for a in BRS)) / 6, abs=1e-4)
+        assert str(brs.local_date) == "2026-09-30", "local_date is the day in the client's own timezone"
+    finally:
+        writer.stop()
+    assert "private words" not in writer.log_path.read_text(), "a note must never be logged"
+
+
+async def test_poison_records_go_to_the_dlq_and_the_rest_is_written(kafka_settings, engine, writer_env, tmp_path, port):
+    client_id = uuid.uuid4()
+    good = [checkin(client_id, n) for n in range(40)]
+    nul_note = checkin(client_id, 99, note="a NUL \x00 PostgreSQL text cannot hold")  # valid JSON and contract
+    bad_contract = checkin(client_id, 98, timezone="Mars/Olympus")
+    writer = start_writer(writer_env, tmp_path, port)
+    try:
+        await writer.wait_healthy()
+        async with TopicRecorder(kafka_settings, DLQ) as dlq:
+            await publish(kafka_settings, CHECKINS, good[:20] + [nul_note, b"{not json", bad_contract] + good[20:], client_id)
+            cid = str(client_id)
+            await dlq.expect(lambda v: v.get("client_id") == cid or v.get("_raw") == b"{not json", count=3,
+                             timeout=60, reason="the three poison records on the DLQ")
+            reasons = {h["rapport.dlq.reason"] for h in dlq.headers_of(
+                lambda v: v.get("client_id") == cid or v.get("_raw") == b"{not json")}
+        await wait_until(lambda: counts_reach(engine, client_id, {checkins: 40, scores: 80}), timeout=30,
+                         reason="the 40 good check-ins")
+        assert any("database refused" in r for r in reasons), reasons
+        assert any("timezone" in r for r in reasons), reasons
+        assert any("Invalid JSON" in r for r in reasons), reasons
+        assert all(h["rapport.dlq.topic"] == CHECKINS for h in dlq.headers_of(lambda v: True)
+                   if h.get("rapport.dlq.service") == "timeline")
+    finally:
+        writer.stop()
+    assert "NUL" not in writer.log_path.read_text()
+
+
+async def test_sigkill_mid_stream_then_restart_still_exactly_n(kafka_settings, engine, writer_env, tmp_path, port):
+    client_id, n = uuid.uuid4(), 3000
+    events = [checkin(client_id, i) for i in range(n)]
+    writer = start_writer(writer_env | {"RAPPORT_TIMELINE_BATCH_MAX_RECORDS": "50"}, tmp_path, port)
+    await writer.wait_healthy()
+    await publish(kafka_settings, CHECKINS, events, client_id)
+    await wait_until(lambda: _at_least(count(engine, checkins, client_id), 200), timeout=60, reason="some rows")
+    writer.kill()
+    landed = await count(engine, checkins, client_id)
+    assert landed < n, "killed mid-stream, not after the end"
+    writer = start_writer(writer_env, tmp_path, port)
+    try:
+        await wait_until(lambda: counts_reach(engine, client_id, {checkins: n, scores: 2 * n}), timeout=90,
+                         reason=f"all {n} check-ins after the restart (had {landed} at the kill)")
+    finally:
+        writer.stop()
+
+
+async def test_database_outage_mid_stream_loses_nothing(kafka_settings, engine, writer_env, database_url, tmp_path, port):
+    client_id, n = uuid.uuid4(), 1500
+    events = [checkin(client_id, i) for i in range(n)]
+    writer = start_writer(writer_env | {"RAPPORT_TIMELINE_BATCH_MAX_RECORDS": "50"}, tmp_path, port)
+    admin = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        await writer.wait_healthy()
+        await publish(kafka_settings, CHECKINS, events[:100], client_id)
+        await wait_until(lambda: _at_least(count(engine, checkins, client_id), 1), timeout=60, reason="first rows")
+        database = await admin.fetchval("select current_database()")
+        # Refuse new connections and kill the writer's open ones for several seconds, while events keep coming.
+        await admin.execute(f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC')
+        outage = asyncio.create_task(_terminate_writer_connections(admin, seconds=5))
+        await publish(kafka_settings, CHECKINS, events[100:], client_id)
+        killed = await outage
+        during = await count(engine, checkins, client_id)
+        await admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC')
+        await wait_until(lambda: counts_reach(engine, client_id, {checkins: n, scores: 2 * n}), timeout=90,
+                         reason=f"all {n} check-ins after the outage (had {during} when it ended)")
+        assert killed >= 1, "the outage must actually have cut the writer off"
+        assert "batch failed, retrying" in writer.log_tail(400)
+    finally:
+        await admin.close()
+        writer.stop()
+
+
+async def _terminate_writer_connections(admin, seconds: float) -> int:
+    """pg_terminate_backend every writer connection, repeatedly, for `seconds`; return how many were cut."""
+    killed, loop = 0, asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        killed += await admin.fetchval(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+            "where application_name = 'rapport-timeline' and datname = current_database()")
+        await asyncio.sleep(0.05)  # the outage's own pacing, not a wait for a result
+    return killed
+
+
+async def _at_least(awaitable, n) -> bool:
+    return await awaitable >= n
