@@ -1,0 +1,65 @@
+"""Signals in, alerts out: decode each record, open its alert under the policy, publish the `opened` step."""
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from pydantic import ValidationError
+
+from schemas.alert import AlertEvent
+from schemas.errors import summarize_validation_error
+from schemas.signal import SignalDetected
+from schemas.topics import ALERTS
+from services.common.kafka import send_to_dlq
+from services.common.metrics import REGISTRY
+from services.notifier.adapters.store import AlertStore
+from services.notifier.core import AlertPolicy
+
+SERVICE = "notifier"
+log = logging.getLogger(__name__)
+alerts_total = REGISTRY.counter("rapport_notifier_alerts_total", "alerts opened", ["severity", "delivery"])
+published_total = REGISTRY.counter("rapport_notifier_alert_events_published_total", "alert steps published", ["transition"])
+
+
+async def publish_events(producer: AIOKafkaProducer, events: list[AlertEvent]) -> None:
+    """Publish alert steps to `rapport.alerts.v1` (keyed by client) and wait until the broker has them all."""
+    pending = []
+    for event in events:
+        key, value = event.to_kafka()
+        pending.append(await producer.send(ALERTS, value, key=key))
+    for delivery in pending:
+        await delivery
+    for event in events:
+        published_total.inc(transition=event.transition.value)
+
+
+class SignalHandler:
+    """The batch handler of the notifier's `ConsumerLoop` over `rapport.signals.v1`."""
+
+    def __init__(self, store: AlertStore, policy: AlertPolicy, producer: AIOKafkaProducer,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.store, self.policy, self.producer, self.clock = store, policy, producer, clock
+
+    async def __call__(self, records: list[ConsumerRecord]) -> None:
+        events = []
+        for record in records:
+            signal = await self._decode(record)
+            if signal is None:
+                continue
+            event, decision = await self.store.open_alert(signal, self.policy, self.clock())
+            if decision is not None:
+                alerts_total.inc(severity=signal.severity.value, delivery=decision.delivery.value)
+                log.info("alert opened", extra={"alert_id": str(event.alert_id), "signal_id": str(signal.signal_id),
+                                                "kind": signal.kind.value, "severity": signal.severity.value,
+                                                "delivery": decision.delivery.value, "recipients": len(decision.recipients)})
+            events.append(event)
+        # Redelivered signals republish their stored `opened` step: same event id, consumers are idempotent.
+        await publish_events(self.producer, events)
+
+    async def _decode(self, record: ConsumerRecord) -> SignalDetected | None:
+        try:
+            return SignalDetected.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            await send_to_dlq(self.producer, record, f"invalid signal.detected: {summarize_validation_error(exc)}", SERVICE)
+            return None
