@@ -1,5 +1,6 @@
 """The therapist API: who am I, caseload, alert inbox and alert actions; every read of client data is audited."""
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -9,6 +10,7 @@ from schemas.alert import AlertState
 from services.common.access import audit
 from services.common.auth import TokenVerifier
 from services.dashboard import queries
+from services.dashboard.core.caseload import build_caseload
 from services.dashboard.signin import current_therapist
 
 INBOX_STATES = "open,acknowledged"
@@ -48,5 +50,15 @@ def api_router(engine: AsyncEngine, verifier: TokenVerifier) -> APIRouter:
             await audit(conn, therapist_id, "alerts.list", resource="/api/alerts", states=states,
                         clients=sorted({str(r["client_id"]) for r in rows}))
         return {"alerts": rows}
+
+    @router.get("/caseload")
+    async def caseload(therapist_id: UUID = me_dependency) -> dict:
+        """The therapist's clients, most urgent first: open alerts, latest BRS/mood/SRS/PHQ-9 with trend, last check-in."""
+        async with engine.begin() as conn:
+            client_rows = await queries.caseload_clients(conn, therapist_id)
+            score_rows = await queries.recent_scores(conn, [r["client_id"] for r in client_rows])
+            await audit(conn, therapist_id, "caseload.read", resource="/api/caseload",
+                        clients=sorted(str(r["client_id"]) for r in client_rows))
+        return {"clients": build_caseload(client_rows, score_rows, datetime.now(UTC))}
 
     return router

@@ -1,22 +1,44 @@
-"""Composition root of the dashboard: settings, database, token verifier and live-update hub wired into one app."""
+"""Composition root of the dashboard: settings, database, token verifier, publisher and live updates in one app."""
 
+import importlib
+import logging
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from schemas.topics import ALERTS, CHECKINS
 from services.common.auth import TokenVerifier
 from services.common.db import make_engine
 from services.common.http import health_router
+from services.common.kafka import ensure_topics
 from services.common.version import VERSION
+from services.dashboard.actions import actions_router
 from services.dashboard.api import api_router
+from services.dashboard.care_teams import CareTeamCache
 from services.dashboard.config import DashboardSettings
+from services.dashboard.live import LiveUpdates
+from services.dashboard.publisher import AlertPublisher
 from services.dashboard.signin import signin_router
+from services.dashboard.stream import stream_router
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
+
+
+def timeline_router(engine: AsyncEngine, verifier: TokenVerifier) -> APIRouter | None:
+    """The timeline service's read API (`/api/clients/{id}/timeline`, `/series`), when that module is installed."""
+    try:
+        module = importlib.import_module("services.timeline.api")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("services.timeline.api", "services.timeline"):
+            raise
+        return None
+    return module.timeline_router(engine, verifier)
 
 
 def create_app(settings: DashboardSettings, engine: AsyncEngine | None = None) -> FastAPI:
@@ -24,14 +46,26 @@ def create_app(settings: DashboardSettings, engine: AsyncEngine | None = None) -
     owns_engine = engine is None
     engine = engine or make_engine(settings)
     verifier = TokenVerifier(settings.auth)
+    live = LiveUpdates(settings, CareTeamCache(engine, settings.care_team_ttl_s), settings.stream_queue_size)
+    publisher = AlertPublisher(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        if owns_engine:
-            await engine.dispose()
+        await ensure_topics(settings, (ALERTS, CHECKINS))
+        await publisher.start()
+        if settings.live_updates:
+            await live.start()
+        try:
+            yield
+        finally:
+            await live.stop()
+            await publisher.stop()
+            if owns_engine:
+                await engine.dispose()
 
     async def ready() -> bool:
+        if settings.live_updates and not live.healthy():
+            return False
         try:
             async with engine.connect() as conn:
                 await conn.execute(text("select 1"))
@@ -40,9 +74,15 @@ def create_app(settings: DashboardSettings, engine: AsyncEngine | None = None) -
             return False
 
     app = FastAPI(title="rapport dashboard", version=VERSION, lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
-    app.state.engine = engine
+    app.state.engine, app.state.live = engine, live
     app.include_router(health_router("dashboard", ready))
     app.include_router(signin_router(verifier, settings.cookie_secure, settings.cookie_max_age_s))
     app.include_router(api_router(engine, verifier))
+    app.include_router(actions_router(engine, verifier, publisher))
+    app.include_router(stream_router(engine, verifier, live, settings.heartbeat_s,
+                                     timedelta(seconds=settings.resume_margin_s)))
+    timeline = timeline_router(engine, verifier)
+    if timeline is not None:
+        app.include_router(timeline)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="page")
     return app

@@ -11,9 +11,13 @@ from sqlalchemy import insert, select
 from services.common.auth import issue_dev_token
 from services.common.db import make_engine
 from services.common.http import EmbeddedServer
-from services.common.tables import access_audit, alerts, care_team_members, clients, therapists
+from schemas.topics import ALERTS
+from services.common.tables import (
+    access_audit, alert_events, alerts, care_team_members, clients, scores, therapists,
+)
 from services.dashboard.app import create_app
 from services.dashboard.config import DashboardSettings
+from tests.helpers import TopicRecorder
 
 pytestmark = pytest.mark.integration
 
@@ -63,11 +67,12 @@ async def engine(database_settings):
 
 
 @pytest.fixture(scope="module")
-async def dashboard(engine, database_url):
+async def dashboard(engine, database_url, kafka_settings):
     """The dashboard app served by uvicorn in this test's loop, without the live-update consumer."""
     from services.common.stack import free_port
 
-    settings = DashboardSettings(database_url=database_url, port=free_port(), live_updates=False)
+    settings = DashboardSettings(database_url=database_url, port=free_port(), live_updates=False,
+                                 kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
     server = EmbeddedServer(create_app(settings, engine=engine), "127.0.0.1", settings.port)
     await server.start()
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}", timeout=10) as client:
@@ -114,3 +119,70 @@ async def test_login_link_sets_an_httponly_cookie(dashboard, teams):
     me = await dashboard.get("/api/me", cookies={"rapport_token": token})
     assert me.json()["display_name"] == "Dr. A"
     assert (await dashboard.get("/login", params={"token": "nonsense"})).status_code == 401
+
+
+async def test_caseload_is_the_care_team_sorted_by_urgency_with_trends(dashboard, engine, teams):
+    calm = uuid.uuid4()
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        await conn.execute(insert(clients).values(client_id=calm, display_name="Calm Client"))
+        await conn.execute(insert(care_team_members).values(client_id=calm, therapist_id=teams.a, role="primary"))
+        await conn.execute(insert(scores), [
+            {"event_id": uuid.uuid4(), "occurred_at": now - timedelta(days=d), "instrument": "brs",
+             "client_id": teams.shared, "local_date": (now - timedelta(days=d)).date(), "value": v,
+             "items_answered": 6}
+            for d, v in ((21, 3.9), (14, 3.8), (7, 4.0), (1, 2.8))])
+    await insert_alert(engine, teams.shared, kind="resilience.reliable_drop", severity="high")
+
+    response = await dashboard.get("/api/caseload", headers=teams.headers(teams.a))
+
+    assert response.status_code == 200, response.text
+    entries = response.json()["clients"]
+    assert [e["display_name"] for e in entries] == ["Shared Client", "Calm Client"]
+    assert entries[0]["open_alerts"] == 1 and entries[0]["scores"]["brs"]["value"] == 2.8
+    assert entries[0]["scores"]["brs"]["trend"] == "worsening"
+    assert (await audit_rows(engine, teams.a))[-1]["action"] == "caseload.read"
+
+
+async def test_acknowledge_and_resolve_store_state_events_and_audit(dashboard, engine, teams, kafka_settings):
+    alert_id = await insert_alert(engine, teams.shared)
+    headers = teams.headers(teams.a)
+    async with TopicRecorder(kafka_settings, ALERTS) as recorder:
+        acked = await dashboard.post(f"/api/alerts/{alert_id}/acknowledge", json={"note": "called the client"},
+                                     headers=headers)
+        assert acked.status_code == 200, acked.text
+        assert acked.json()["alert"]["state"] == "acknowledged" and acked.json()["published"] is True
+        again = await dashboard.post(f"/api/alerts/{alert_id}/acknowledge", headers=headers)
+        assert again.status_code == 409 and "acknowledged" in again.text
+        resolved = await dashboard.post(f"/api/alerts/{alert_id}/resolve", json={"note": "safety plan agreed"},
+                                        headers=headers)
+        assert resolved.status_code == 200, resolved.text
+        events = await recorder.expect(lambda v: v.get("alert_id") == str(alert_id), count=2)
+
+    assert [e["transition"] for e in events] == ["acknowledged", "resolved"]
+    assert str(teams.b) in events[0]["recipients"], "colleagues are told of the change"
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(alerts).where(alerts.c.alert_id == alert_id))).one()
+        steps = (await conn.execute(select(alert_events.c.transition).where(alert_events.c.alert_id == alert_id)
+                                    .order_by(alert_events.c.occurred_at))).scalars().all()
+    assert (row.state, row.acknowledged_by, row.resolved_by, row.resolution_note) == (
+        "resolved", teams.a, teams.a, "safety plan agreed")
+    assert steps == ["acknowledged", "resolved"]
+    actions = [r["action"] for r in await audit_rows(engine, teams.a) if r["resource"] == f"alert:{alert_id}"]
+    assert actions == ["alert.acknowledged", "alert.resolved"]
+
+
+async def test_actions_outside_the_care_team_are_refused_and_audited(dashboard, engine, teams):
+    foreign_alert = await insert_alert(engine, teams.foreign)
+
+    for step in ("acknowledge", "resolve"):
+        response = await dashboard.post(f"/api/alerts/{foreign_alert}/{step}", headers=teams.headers(teams.a))
+        assert response.status_code == 403, response.text
+    missing = await dashboard.post(f"/api/alerts/{uuid.uuid4()}/acknowledge", headers=teams.headers(teams.a))
+    assert missing.status_code == 404 and "alert_id" in missing.text
+
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(alerts.c.state).where(alerts.c.alert_id == foreign_alert)) == "open"
+    denied = [r for r in await audit_rows(engine, teams.a) if r["resource"] == f"alert:{foreign_alert}"]
+    assert [r["action"] for r in denied] == ["alert.acknowledged.denied", "alert.resolved.denied"]
+    assert all(r["client_id"] == teams.foreign for r in denied)
