@@ -1,0 +1,1 @@
+"""The detector service: scoring and the eight signal rules over check-ins (faust live, replay offline)."""

@@ -1,0 +1,100 @@
+"""The detection core: `evaluate` one check-in, `advance_clock` for missed check-ins. Pure: time is passed in."""
+
+from dataclasses import replace
+from datetime import datetime
+
+from schemas.checkin import CheckinSubmitted
+from schemas.scoring import score_answers
+from schemas.signal import SignalDetected, SignalKind
+from services.detector.core.alliance import judge_srs
+from services.detector.core.config import DetectorConfig
+from services.detector.core.engagement import check_missed
+from services.detector.core.mood import judge_mood, record_mood
+from services.detector.core.resilience import judge_brs
+from services.detector.core.risk import acute_risk, crisis_language
+from services.detector.core.state import EMITTED_KEPT, ClientState, Entry
+
+DAY = 86400.0
+Result = tuple[ClientState, list[SignalDetected]]
+
+
+def _copy(state: ClientState) -> ClientState:
+    """A copy the rules may change; entries are tuples and mood days are replaced, so shallow copies suffice."""
+    return replace(state, entries=list(state.entries), mood_days=dict(state.mood_days),
+                   improvements=list(state.improvements), emitted=list(state.emitted))
+
+
+def _remember(state: ClientState, signals: list[SignalDetected]) -> list[SignalDetected]:
+    """Drop signals emitted before (a late or repeated judgement never re-fires) and remember the new ones."""
+    fresh = [s for s in signals if str(s.signal_id) not in state.emitted]
+    for signal in fresh:
+        state.emitted.append(str(signal.signal_id))
+        if signal.kind is SignalKind.RESILIENCE_RELIABLE_IMPROVEMENT:
+            state.improvements.append(signal.observed_at.timestamp())
+    del state.emitted[:-EMITTED_KEPT]
+    return fresh
+
+
+def advance_clock(state: ClientState | None, client_id: str, watermark: datetime, config: DetectorConfig,
+                  now: datetime | None = None) -> Result:
+    """Move the event-time clock to `watermark`: report a missed-check-in deadline it passes (once per gap)."""
+    if state is None:
+        return ClientState(str(client_id)), []
+    state = _copy(state)
+    signals = check_missed(state, watermark, now or watermark, config.for_client(state.client_id).engagement)
+    return state, _remember(state, signals)
+
+
+def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime, config: DetectorConfig) -> Result:
+    """Judge one check-in against the client's history; a redelivered event_id changes nothing."""
+    client_id = str(checkin.client_id)
+    event_id = str(checkin.event_id)
+    if state is not None and state.has_event(event_id):
+        return state, []
+    config = config.for_client(client_id)
+    state = _copy(state) if state is not None else ClientState(client_id, checkin.timezone)
+    t = checkin.occurred_at.timestamp()
+    # The check-in itself proves the clock reached occurred_at: a gap it ends late is still reported.
+    signals = check_missed(state, checkin.occurred_at, now, config.engagement)
+    scores = score_answers(checkin.answers)
+    signals += acute_risk(checkin, scores, now, config) + crisis_language(checkin, now, config)
+    latest = state.latest
+    if latest is None or t >= latest - config.history_days * DAY:  # older check-ins only get the risk rules
+        signals += _judge_trends(state, checkin, scores, now, config)
+    if latest is None or t >= latest:
+        state.timezone = checkin.timezone
+    return state, _remember(state, signals)
+
+
+def _judge_trends(state: ClientState, checkin: CheckinSubmitted, scores, now: datetime,
+                  config: DetectorConfig) -> list[SignalDetected]:
+    t = checkin.occurred_at.timestamp()
+    index = state.position(t)
+    signals: list[SignalDetected] = []
+    brs = scores["brs"].value if "brs" in scores else None
+    srs = scores["srs"].value if "srs" in scores else None
+    brs_drop = srs_rupture = False
+    if brs is not None:
+        judged = judge_brs(state, index, checkin, brs, now, config.resilience)
+        brs_drop, signals = judged.drop, signals + judged.signals
+    if srs is not None:
+        judged = judge_srs(state, index, checkin, srs, now, config.alliance)
+        srs_rupture, signals = judged.rupture, signals + judged.signals
+    mood = scores["mood"].value if "mood" in scores else None
+    if mood is not None:
+        record_mood(state, checkin.local_date, mood, config.history_days)
+        signals += judge_mood(state, checkin, now, config.mood)
+    state.entries.insert(index, Entry(t, str(checkin.event_id), brs, brs_drop, srs, srs_rupture))
+    _trim(state, config)
+    return signals
+
+
+def _trim(state: ClientState, config: DetectorConfig) -> None:
+    """Forget check-ins older than the history window, but keep enough for the median gap."""
+    horizon = state.entries[-1].t - config.history_days * DAY
+    keep_last = config.engagement.gap_window + 1
+    drop = 0
+    while drop < len(state.entries) - keep_last and state.entries[drop].t < horizon:
+        drop += 1
+    del state.entries[:drop]
+    state.improvements = [w for w in state.improvements if w >= horizon]

@@ -1,0 +1,56 @@
+"""Per-client detector state: plain data that round-trips through compact JSON (faust Table values)."""
+
+import json
+from bisect import bisect_left
+from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
+
+EMITTED_KEPT = 256
+
+
+class Entry(NamedTuple):
+    """One accepted check-in, as the trend rules need it (no answers, no note)."""
+
+    t: float  # occurred_at, epoch seconds
+    event_id: str
+    brs: float | None = None
+    brs_drop: bool = False  # judged a reliable drop when it arrived
+    srs: float | None = None
+    srs_rupture: bool = False  # judged a rupture when it arrived
+
+
+@dataclass
+class ClientState:
+    """Everything the rules remember about one client, ordered by event time."""
+
+    client_id: str
+    timezone: str = "UTC"
+    entries: list[Entry] = field(default_factory=list)
+    mood_days: dict[str, list[float]] = field(default_factory=dict)  # local ISO date -> [sum, count]
+    mood_excursion: bool = False
+    improvements: list[float] = field(default_factory=list)  # observed_at of emitted improvement signals
+    missed_after: str | None = None  # event_id of the last check-in whose gap was already reported
+    emitted: list[str] = field(default_factory=list)  # latest emitted signal ids, newest last
+
+    @property
+    def latest(self) -> float | None:
+        return self.entries[-1].t if self.entries else None
+
+    def has_event(self, event_id: str) -> bool:
+        return any(e.event_id == event_id for e in self.entries)
+
+    def position(self, t: float) -> int:
+        """Index at which a check-in at `t` belongs (after equal times: arrival order breaks ties)."""
+        index = bisect_left(self.entries, (t,))
+        while index < len(self.entries) and self.entries[index].t <= t:
+            index += 1
+        return index
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> "ClientState":
+        data = json.loads(raw)
+        data["entries"] = [Entry(*e) for e in data.get("entries", [])]
+        return cls(**data)
