@@ -1,0 +1,1 @@
+"""The HTTP gateway: client apps publish check-ins to `rapport.checkins.v1`."""

@@ -1,0 +1,1 @@
+"""The gateway's edges: the Kafka publisher and the plan repository."""

@@ -1,0 +1,158 @@
+"""HTTP routes of the gateway: decode, authorise, rate-limit, hand to the intake, encode."""
+
+import time
+from dataclasses import dataclass
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from schemas.checkin import CheckinSubmission, CheckinSubmitted
+from schemas.errors import describe_validation_error
+from services.gateway.adapters.plans import PlanRepository
+from services.gateway.adapters.publisher import KafkaUnavailable
+from services.gateway.config import GatewaySettings
+from services.gateway.core.ledger import EventIdConflict
+from services.gateway.core.ratelimit import RateLimiter
+from services.gateway.intake import CheckinIntake
+from services.gateway.models import Accepted, BatchItemResult, BatchRequest, BatchResult, Plan, Problem
+from services.gateway.security import ClientAuthenticator, ensure_own
+
+
+@dataclass
+class Gateway:
+    """Everything the routes need, wired by the composition root at start-up."""
+
+    settings: GatewaySettings
+    intake: CheckinIntake
+    limiter: RateLimiter
+    plans: PlanRepository
+
+
+def _gateway(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+def _problem(code: int, detail: str) -> dict:
+    return {"model": Problem, "description": detail}
+
+
+ERRORS = {
+    401: _problem(401, "missing or invalid client token"),
+    403: _problem(403, "the token belongs to another client"),
+    413: _problem(413, "request body over the configured limit"),
+    422: _problem(422, "invalid input; `errors` names each field"),
+    429: _problem(429, "too many check-ins from this client; see Retry-After"),
+    503: _problem(503, "Kafka did not acknowledge in time; nothing was accepted; see Retry-After"),
+}
+
+
+def _too_many(retry_after: float) -> HTTPException:
+    return HTTPException(429, "too many check-ins from this client", headers={"Retry-After": str(int(retry_after))})
+
+
+def _unavailable(settings: GatewaySettings) -> HTTPException:
+    return HTTPException(503, "the event log is unavailable; nothing was accepted, please retry",
+                         headers={"Retry-After": str(settings.unavailable_retry_after_s)})
+
+
+def checkin_router(authenticate: ClientAuthenticator) -> APIRouter:
+    """`POST /v1/checkins`, `POST /v1/checkins:batch` and `GET /v1/me/plan`."""
+    router = APIRouter(prefix="/v1", tags=["check-ins"])
+
+    @router.post("/checkins", status_code=202, response_model=Accepted, response_model_exclude_none=True,
+                 responses={**ERRORS, 409: _problem(409, "event_id already used for a different check-in")})
+    async def submit_checkin(submission: CheckinSubmission, subject: UUID | None = Depends(authenticate),
+                             gateway: Gateway = Depends(_gateway)) -> dict:
+        """Publish one check-in; a resubmitted event_id gets the same answer and is not published twice."""
+        ensure_own(subject, submission.client_id)
+        wait = gateway.limiter.take(subject or submission.client_id, 1, time.monotonic())
+        if wait:
+            raise _too_many(wait)
+        try:
+            return await gateway.intake.submit(submission.to_event())
+        except KafkaUnavailable as exc:
+            raise _unavailable(gateway.settings) from exc
+        except EventIdConflict as exc:
+            raise HTTPException(409, str(exc)) from exc
+
+    @router.post("/checkins:batch", response_model=BatchResult, response_model_exclude_none=True, responses=ERRORS)
+    async def submit_batch(batch: BatchRequest, subject: UUID | None = Depends(authenticate),
+                           gateway: Gateway = Depends(_gateway)) -> JSONResponse:
+        """Publish up to the batch limit of check-ins; every item gets its own result."""
+        limit = gateway.settings.batch_max_items
+        if len(batch.checkins) > limit:
+            raise _invalid("checkins", f"at most {limit} check-ins per batch, got {len(batch.checkins)}")
+        results, events = _judge_items(batch.checkins, subject)
+        if events:
+            wait = gateway.limiter.take(subject or events[0][1].client_id, len(events), time.monotonic())
+            if wait:
+                raise _too_many(wait)
+            outcomes = await gateway.intake.submit_many([event for _, event in events])
+            for (index, event), outcome in zip(events, outcomes):
+                results[index] = _item_result(index, event, outcome)
+        counts = {s: sum(r.status == s for r in results) for s in ("accepted", "rejected", "unavailable")}
+        if counts["unavailable"] and not counts["accepted"]:
+            raise _unavailable(gateway.settings)
+        body = BatchResult(**counts, results=results).model_dump(mode="json", exclude_none=True)
+        headers = {"Retry-After": str(gateway.settings.unavailable_retry_after_s)} if counts["unavailable"] else None
+        return JSONResponse(body, headers=headers)
+
+    @router.get("/me/plan", response_model=Plan, responses={401: ERRORS[401], 404: _problem(404, "unknown client")})
+    async def my_plan(subject: UUID | None = Depends(authenticate), gateway: Gateway = Depends(_gateway)) -> Plan:
+        """The calling client's check-in plan: instruments, cadence and agreed goals."""
+        if subject is None:
+            raise HTTPException(401, "a client bearer token is required")
+        found = await gateway.plans.plan_of(subject)
+        if found is None:
+            raise HTTPException(404, "no plan: this client is not registered")
+        plan, timezone = found
+        return Plan(client_id=str(subject), timezone=timezone, plan=plan)
+
+    return router
+
+
+class InvalidInput(Exception):
+    """Input that fails validation outside the request model; answered as 422 naming `field`."""
+
+    def __init__(self, problems: list[dict[str, str]]):
+        self.problems = problems
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput([{"field": field, "message": message}])
+
+
+def _judge_items(items: list[dict], subject: UUID | None) -> tuple[list, list[tuple[int, CheckinSubmitted]]]:
+    """Validate and authorise every item on its own: (results so far, the events fit to publish)."""
+    results: list = [None] * len(items)
+    events = []
+    for index, item in enumerate(items):
+        try:
+            submission = CheckinSubmission.model_validate(item)
+        except ValidationError as exc:
+            results[index] = BatchItemResult(index=index, status="rejected", code=422,
+                                             event_id=_event_id_of(item), errors=describe_validation_error(exc))
+            continue
+        if subject is not None and subject != submission.client_id:
+            results[index] = BatchItemResult(
+                index=index, status="rejected", code=403, event_id=_event_id_of(item),
+                errors=[{"field": "client_id", "message": "the token's subject is not this check-in's client_id"}])
+            continue
+        events.append((index, submission.to_event()))
+    return results, events
+
+
+def _event_id_of(item: dict) -> str | None:
+    value = item.get("event_id")
+    return value if isinstance(value, str) and len(value) <= 64 else None
+
+
+def _item_result(index: int, event: CheckinSubmitted, outcome) -> BatchItemResult:
+    if isinstance(outcome, dict):
+        return BatchItemResult(index=index, code=202, **outcome)
+    if isinstance(outcome, EventIdConflict):
+        return BatchItemResult(index=index, status="rejected", code=409, event_id=str(event.event_id),
+                               errors=[{"field": "event_id", "message": str(outcome)}])
+    return BatchItemResult(index=index, status="unavailable", code=503, event_id=str(event.event_id))

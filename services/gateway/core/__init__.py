@@ -1,0 +1,1 @@
+"""Pure gateway logic: idempotency ledger, rate limits, safety resources; no I/O."""
