@@ -33,7 +33,9 @@ def create_app(settings: GatewaySettings, producer: AIOKafkaProducer | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         own_producer = producer is None
-        kafka = producer or make_producer(settings, request_timeout_ms=int(settings.kafka_ack_timeout_s * 1000))
+        # Kafka's own timeout ends before ours, so a 503 is answered for a write that has definitely failed
+        # and will not be delivered later when the broker comes back.
+        kafka = producer or make_producer(settings, request_timeout_ms=int(settings.kafka_ack_timeout_s * 800))
         if own_producer:
             await kafka.start()
         engine = make_engine(settings)

@@ -212,3 +212,20 @@ async def test_rate_limit_answers_429_with_retry_after(gateway_settings):
         codes = [(await http.post("/v1/checkins", json=checkin(client_id), headers=auth(client_id))) for _ in range(3)]
     assert [c.status_code for c in codes] == [202, 202, 429]
     assert int(codes[2].headers["Retry-After"]) >= 1
+
+
+async def test_rapport_gateway_runs_as_a_process(service_env, port, tmp_path):
+    from tests.helpers import ServiceProcess
+
+    env = service_env | {"RAPPORT_GATEWAY_PORT": str(port)}
+    proc = ServiceProcess(["gateway"], env, tmp_path, f"http://127.0.0.1:{port}/healthz").start()
+    try:
+        await proc.wait_healthy()
+        await proc.wait_ready(f"http://127.0.0.1:{port}/readyz")
+        client_id = uuid.uuid4()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            response = await http.post("/v1/checkins", json=checkin(client_id), headers=auth(client_id))
+            assert response.status_code == 202
+            assert (await http.get("/openapi.json")).json()["info"]["title"] == "Rapport gateway"
+    finally:
+        assert proc.stop() == 0, proc.log_tail()
