@@ -1,0 +1,47 @@
+"""Escalation timers are rows, not memory: a notifier killed before the timer fires escalates after restart."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from schemas.signal import Severity, SignalKind
+from schemas.topics import ALERTS
+from tests.helpers import TopicRecorder, wait_until
+from tests.integration.test_notifier_support import (  # noqa: F401 - fixtures
+    alert_rows, engine, event_rows, make_signal, notifier_database_url, notifier_env, of_client, producer, seed_team,
+    send, start_notifier,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_escalation_survives_a_notifier_crash(notifier_env, engine, producer, kafka_settings, tmp_path):
+    env = notifier_env | {"RAPPORT_NOTIFIER_ESCALATION_AFTER_S": "3"}
+    client_id, team = await seed_team(engine)
+    first = await start_notifier(env, tmp_path / "first")
+    try:
+        await send(producer, make_signal(client_id, SignalKind.RISK_ACUTE, Severity.CRITICAL))
+        [alert] = await wait_until(lambda: alert_rows(engine, client_id), reason="the critical alert row")
+    finally:
+        first.kill()  # SIGKILL: nothing in memory survives
+    assert alert.escalate_at is not None and alert.escalated_at is None
+
+    async def timer_due():
+        return datetime.now(UTC) > alert.escalate_at
+
+    await wait_until(timer_due, timeout=10, reason="the escalation timer to fall due while no notifier runs")
+    assert await event_rows(engine, client_id, "escalated") == []
+
+    async with TopicRecorder(kafka_settings, ALERTS) as recorder:
+        second = await start_notifier(env, tmp_path / "second")
+        try:
+            [escalated, *_] = await recorder.expect(of_client(client_id, "escalated"), timeout=30,
+                                                    reason="the escalation after the restart")
+        finally:
+            second.stop()
+    assert escalated["alert_id"] == str(alert.alert_id) and escalated["recipients"] == [str(team["escalation"])]
+    [row] = await alert_rows(engine, client_id)
+    assert row.escalated_at > alert.escalate_at
+    assert len(await event_rows(engine, client_id, "escalated")) == 1
+    fired = [line for line in second.log_path.read_text().splitlines() if '"alert escalated"' in line]
+    assert any(str(alert.alert_id) in line for line in fired), "the restarted process fired the timer"
