@@ -46,11 +46,16 @@ class ClientState:
             index += 1
         return index
 
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ClientState":
+        return cls(**{**data, "entries": [Entry(*e) for e in data.get("entries", [])]})
+
     def to_json(self) -> bytes:
-        return json.dumps(asdict(self), separators=(",", ":")).encode()
+        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> "ClientState":
-        data = json.loads(raw)
-        data["entries"] = [Entry(*e) for e in data.get("entries", [])]
-        return cls(**data)
+        return cls.from_dict(json.loads(raw))

@@ -1,0 +1,26 @@
+"""Detector metrics: events judged, signals by kind, consumer lag (the DLQ count lives in common.kafka)."""
+
+from services.common.metrics import REGISTRY
+
+events_total = REGISTRY.counter("rapport_detector_events_total", "check-ins judged")
+signals_total = REGISTRY.counter("rapport_detector_signals_total", "signals emitted", ["kind"])
+lag = REGISTRY.gauge("rapport_consumer_lag", "records behind the end of the assigned partitions", ["service"])
+
+
+def observe_lag(app, topic: str) -> None:
+    """Records behind the high-water mark on this worker's partitions of `topic` (best effort)."""
+    consumer = getattr(app, "_consumer", None) or None
+    if consumer is None:
+        return
+    total = 0
+    for tp in app.assignor.assigned_actives():
+        if tp.topic != topic:
+            continue
+        try:
+            highwater = consumer.highwater(tp)
+        except Exception:  # noqa: BLE001 - not fetched yet
+            continue
+        read = consumer._read_offset.get(tp)
+        if highwater is not None:
+            total += max(highwater - ((read + 1) if read is not None else 0), 0)
+    lag.set(total, service="detector")

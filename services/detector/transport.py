@@ -1,0 +1,32 @@
+"""faust broker options from the shared Kafka settings, and the DLQ producer adapter."""
+
+import ssl
+
+import faust
+
+from services.common.settings import KafkaSettings
+
+
+def broker_options(settings: KafkaSettings) -> dict:
+    """`broker` and `broker_credentials` for faust.App from KAFKA_* settings."""
+    options: dict = {"broker": ",".join(f"kafka://{s}" for s in settings.kafka_bootstrap_servers.split(","))}
+    context = None
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+    if settings.kafka_sasl_mechanism:
+        options["broker_credentials"] = faust.SASLCredentials(
+            username=settings.kafka_sasl_username, password=settings.kafka_sasl_password,
+            mechanism=settings.kafka_sasl_mechanism, ssl_context=context)
+    elif context is not None:
+        options["broker_credentials"] = faust.SSLCredentials(context)
+    return options
+
+
+class FaustProducer:
+    """Lets `common.kafka.send_to_dlq` publish through faust's own producer."""
+
+    def __init__(self, app: faust.App):
+        self.app = app
+
+    async def send_and_wait(self, topic: str, value: bytes, key: bytes | None = None, headers=None):
+        return await self.app.producer.send_and_wait(topic, key, value, None, None, headers)
