@@ -10,7 +10,7 @@ import typer
 from services.common.stack import DEFAULT_ROOT, LocalStack, StackError
 
 SERVICES = ("gateway", "detector", "timeline", "notifier", "dashboard")
-TOOLS = ("services.dev", "services.tools")
+TOOLS = ("services.dev", "services.tools", "services.bench")
 
 app = typer.Typer(help="Rapport: between-session check-ins, signals and alerts.", no_args_is_help=True)
 stack_app = typer.Typer(help="The local broker and database (env URLs, else testcontainers, else embedded).")

@@ -1,0 +1,58 @@
+"""The detector's baseline: a bare faust agent that only updates one Table entry (a count) per check-in.
+
+Run as its own process: `python -m bench.bare_agent --bootstrap HOST:PORT --web-port N`.
+It reads the same topic as the detector, with the same broker settings, and does no parsing beyond the key.
+"""
+
+import argparse
+import sys
+
+import faust
+
+from schemas.topics import CHECKINS
+
+
+def build_app(bootstrap: str, web_port: int, app_id: str, session_timeout_s: float, commit_interval_s: float,
+              partitions: int) -> faust.App:
+    """A faust app with one agent and one Table: checkins seen per client."""
+    app = faust.App(
+        app_id,
+        broker=f"kafka://{bootstrap}",
+        store="memory://",
+        web_port=web_port,
+        web_host="127.0.0.1",
+        broker_session_timeout=session_timeout_s,
+        broker_heartbeat_interval=max(session_timeout_s / 5, 0.5),
+        broker_commit_interval=commit_interval_s,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=partitions,
+        topic_allow_declare=True,
+    )
+    topic = app.topic(CHECKINS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    checkins_per_client = app.Table("bench-bare-checkins", default=int, partitions=partitions)
+
+    @app.agent(topic)
+    async def count(stream):
+        async for event in stream.events():
+            checkins_per_client[event.key.decode()] += 1
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bootstrap", required=True, help="Kafka bootstrap host:port")
+    parser.add_argument("--web-port", type=int, required=True)
+    parser.add_argument("--app-id", default="rapport-bench-bare")
+    parser.add_argument("--session-timeout", type=float, default=6.0, help="seconds")
+    parser.add_argument("--commit-interval", type=float, default=2.8, help="seconds (faust's default is 2.8)")
+    parser.add_argument("--partitions", type=int, default=6)
+    args = parser.parse_args(argv)
+    app = build_app(args.bootstrap, args.web_port, args.app_id, args.session_timeout, args.commit_interval,
+                    args.partitions)
+    sys.argv = [sys.argv[0], "worker", "--loglevel", "warn", "--web-port", str(args.web_port)]
+    app.main()
+
+
+if __name__ == "__main__":
+    main()

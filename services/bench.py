@@ -1,0 +1,23 @@
+"""`rapport bench`: every stage's throughput and latency beside its baseline, in one run on the local stack."""
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def bench(
+        quick: bool = typer.Option(False, "--quick", help="smaller amounts: the whole run in under two minutes"),
+        events: int = typer.Option(None, "--events", help="check-ins for the ingest and detector stages"),
+        json_out: Path = typer.Option(None, "--json", help="write the figures as JSON here"),
+        markdown_out: Path = typer.Option(None, "--markdown", help="write the markdown table here"),
+        root: Path = typer.Option(None, "--root", help="folder for the stack and logs (default: a temp folder)"),
+    ) -> None:
+        """Measure ingest, detector, timeline writer, alert latency, replay and memory against their baselines."""
+        from bench.plan import make_plan
+        from bench.runner import run
+
+        report = run(make_plan(quick, events), json_out, markdown_out, root)
+        if report.missed:
+            typer.echo(f"targets missed: {', '.join(f'{f.stage}: {f.name}' for f in report.missed)}", err=True)
