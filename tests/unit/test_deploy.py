@@ -1,0 +1,91 @@
+"""Deployment files: the Dockerfile lints clean, compose and both overlays validate, and the checks catch errors."""
+
+import copy
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from schemas.topics import ALL_TOPICS
+
+CHECK_PATH = Path(__file__).resolve().parents[2] / "deploy" / "check.py"
+spec = importlib.util.spec_from_file_location("deploy_check", CHECK_PATH)
+check = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check)
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, list[dict]]:
+    return {overlay: check.render_overlay(overlay) for overlay in check.OVERLAYS}
+
+
+def by_kind(resources: list[dict], kind: str) -> dict[str, dict]:
+    return {r["metadata"]["name"]: r for r in resources if r["kind"] == kind}
+
+
+def test_dockerfile_passes_hadolint():
+    assert check.lint_dockerfile() == []
+
+
+def test_compose_matches_the_specification():
+    assert check.validate_compose() == []
+
+
+def test_every_overlay_renders_and_validates(rendered):
+    for overlay, resources in rendered.items():
+        assert check.validate_resources(resources) == [], overlay
+
+
+def test_validation_catches_a_broken_deployment(rendered):
+    deployment = copy.deepcopy(by_kind(rendered["prod"], "Deployment")["rapport-gateway"])
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["port"] = [8080]
+    topic = copy.deepcopy(by_kind(rendered["prod"], "KafkaTopic")["rapport-dlq-v1"])
+    topic["spec"]["partitions"] = 0
+    assert len(check.validate_resources([deployment, topic])) == 2
+
+
+def test_each_service_is_deployed_with_probes_and_resources(rendered):
+    deployments = by_kind(rendered["prod"], "Deployment")
+    assert set(deployments) == {f"rapport-{s}" for s in ("gateway", "detector", "timeline", "notifier", "dashboard")}
+    for name, deployment in deployments.items():
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["args"] == [name.removeprefix("rapport-")]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["resources"]["requests"] and container["securityContext"]["readOnlyRootFilesystem"]
+    assert set(by_kind(rendered["prod"], "PodDisruptionBudget")) == set(deployments)
+
+
+def test_consumers_scale_to_the_partition_count(rendered):
+    topics = by_kind(rendered["prod"], "KafkaTopic")
+    assert sorted(t["spec"]["topicName"] for t in topics.values()) == sorted(ALL_TOPICS)
+    partitions = {t["spec"]["partitions"] for t in topics.values()}
+    assert partitions == {6}
+    hpas = by_kind(rendered["prod"], "HorizontalPodAutoscaler")
+    for consumer in ("detector", "timeline", "notifier"):
+        assert hpas[f"rapport-{consumer}"]["spec"]["maxReplicas"] == 6
+        assert by_kind(rendered["prod-keda"], "ScaledObject")[f"rapport-{consumer}"]["spec"]["maxReplicaCount"] == 6
+        assert f"rapport-{consumer}" not in by_kind(rendered["prod-keda"], "HorizontalPodAutoscaler")
+    dlq = topics["rapport-dlq-v1"]["spec"]["config"]["retention.ms"]
+    assert dlq > topics["rapport-checkins-v1"]["spec"]["config"]["retention.ms"]
+
+
+def test_secrets_are_only_referenced(rendered):
+    for overlay, resources in rendered.items():
+        assert not by_kind(resources, "Secret"), overlay
+        for name, deployment in by_kind(resources, "Deployment").items():
+            env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert ("DATABASE_URL" in env) == (name != "rapport-detector"), name  # the detector keeps no database
+            for secret in ("DATABASE_URL", "KAFKA_SASL_PASSWORD", "RAPPORT_AUTH_HS256_SECRET"):
+                assert secret not in env or "secretKeyRef" in env[secret]["valueFrom"], (name, secret)
+
+
+def test_compose_env_files_only_set_known_settings():
+    from services.tools.config_reference import SHARED, env_names, service_settings_classes
+
+    known = {"RAPPORT_HEALTH_PORT", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
+    for cls in [c for _, c in service_settings_classes()] + list(SHARED):
+        known |= {n for name, f in cls.model_fields.items() for n in env_names(cls, name, f)}
+    for env_file in (check.DEPLOY / "compose" / "env").glob("*.env"):
+        names = [line.split("=", 1)[0] for line in env_file.read_text().splitlines() if line and not line.startswith("#")]
+        assert set(names) <= known, (env_file.name, set(names) - known)
