@@ -1,0 +1,42 @@
+// Server-Sent Events from /api/stream. The browser resumes with Last-Event-ID after a network drop; when the
+// stream is closed for good (server restart, HTTP error) we reopen it ourselves with ?last_event_id=.
+const RECONNECT_MS = 5000;
+
+export function connectLive({ onBatch, onStatus, onOpen }) {
+  const seen = new Set();
+  let lastId = null, batch = null, timer = null;
+
+  function flush() {
+    const done = batch;
+    batch = null;
+    onBatch(done);
+  }
+
+  function open() {
+    const source = new EventSource(lastId ? `/api/stream?last_event_id=${encodeURIComponent(lastId)}` : "/api/stream");
+    source.addEventListener("open", () => {
+      onStatus("live");
+      onOpen(); // (re)load everything: covers whatever happened before this connection
+    });
+    source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED) return onStatus("connecting");
+      onStatus("offline");
+      setTimeout(open, RECONNECT_MS);
+    });
+    for (const kind of ["alert", "checkin"]) {
+      source.addEventListener(kind, (message) => {
+        lastId = message.lastEventId || lastId;
+        const data = JSON.parse(message.data);
+        if (seen.has(data.event_id)) return;
+        seen.add(data.event_id);
+        batch = batch || { kinds: new Set(), clients: new Set() };
+        batch.kinds.add(kind);
+        batch.clients.add(data.client_id);
+        clearTimeout(timer); // a burst of events (say, a resume) becomes one refresh
+        timer = setTimeout(flush, 150);
+      });
+    }
+  }
+
+  open();
+}
