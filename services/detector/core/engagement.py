@@ -30,9 +30,11 @@ def missed_deadline(state: ClientState, rules: EngagementRules) -> datetime | No
 
 def check_missed(state: ClientState, watermark: datetime, now: datetime, rules: EngagementRules) -> list[SignalDetected]:
     """One signal per gap once the watermark passes the deadline; marks the gap as reported in `state`."""
-    deadline = missed_deadline(state, rules)
     last = state.entries[-1] if state.entries else None
-    if deadline is None or watermark < deadline or state.missed_after == last.event_id:
+    if last is None or state.missed_after == last.event_id or watermark.timestamp() < last.t + rules.min_gap_days * DAY:
+        return []  # the cheap checks first: this runs for every check-in
+    deadline = missed_deadline(state, rules)
+    if deadline is None or watermark < deadline:
         return []
     state.missed_after = last.event_id
     gap = expected_gap_days(state, rules)

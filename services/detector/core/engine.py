@@ -49,11 +49,11 @@ def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime
     """Judge one check-in against the client's history; a redelivered event_id changes nothing."""
     client_id = str(checkin.client_id)
     event_id = str(checkin.event_id)
-    if state is not None and state.has_event(event_id):
+    t = checkin.occurred_at.timestamp()
+    if state is not None and state.has_event(event_id, t):
         return state, []
     config = config.for_client(client_id)
     state = _copy(state) if state is not None else ClientState(client_id, checkin.timezone)
-    t = checkin.occurred_at.timestamp()
     # The check-in itself proves the clock reached occurred_at: a gap it ends late is still reported.
     signals = check_missed(state, checkin.occurred_at, now, config.engagement)
     scores = score_answers(checkin.answers)

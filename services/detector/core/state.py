@@ -28,6 +28,7 @@ class ClientState:
     entries: list[Entry] = field(default_factory=list)
     mood_days: dict[str, list[float]] = field(default_factory=dict)  # local ISO date -> [sum, count]
     mood_excursion: bool = False
+    mood_cache: list | None = None  # [day, EWMA before it, baseline mean, SD, days]: see mood._chart_before
     improvements: list[float] = field(default_factory=list)  # observed_at of emitted improvement signals
     missed_after: str | None = None  # event_id of the last check-in whose gap was already reported
     emitted: list[str] = field(default_factory=list)  # latest emitted signal ids, newest last
@@ -36,8 +37,14 @@ class ClientState:
     def latest(self) -> float | None:
         return self.entries[-1].t if self.entries else None
 
-    def has_event(self, event_id: str) -> bool:
-        return any(e.event_id == event_id for e in self.entries)
+    def has_event(self, event_id: str, t: float) -> bool:
+        """Whether this event (occurring at `t`) is already in the history: a redelivery."""
+        index = bisect_left(self.entries, (t,))
+        while index < len(self.entries) and self.entries[index].t == t:
+            if self.entries[index].event_id == event_id:
+                return True
+            index += 1
+        return False
 
     def position(self, t: float) -> int:
         """Index at which a check-in at `t` belongs (after equal times: arrival order breaks ties)."""
