@@ -12,11 +12,15 @@ SEVERITY_RANK = case(
     {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}, value=alerts.c.severity, else_=5
 )
 CASELOAD_INSTRUMENTS = ("brs", "mood", "srs", "phq9")
+ACKNOWLEDGED_BY_NAME = (
+    select(therapists.c.display_name).where(therapists.c.therapist_id == alerts.c.acknowledged_by)
+    .scalar_subquery().label("acknowledged_by_name")
+)
 ALERT_COLUMNS = (
     alerts.c.alert_id, alerts.c.signal_id, alerts.c.client_id, clients.c.display_name.label("client_name"),
     alerts.c.kind, alerts.c.severity, alerts.c.summary, alerts.c.state, alerts.c.delivery, alerts.c.observed_at,
     alerts.c.created_at, alerts.c.acknowledged_at, alerts.c.acknowledged_by, alerts.c.resolved_at,
-    alerts.c.resolved_by, alerts.c.resolution_note, alerts.c.escalated_at,
+    alerts.c.resolved_by, alerts.c.resolution_note, alerts.c.escalated_at, ACKNOWLEDGED_BY_NAME,
 )
 
 

@@ -53,7 +53,8 @@ function alertCard(alert, fresh) {
         alert.client_name || alert.client_id.slice(0, 8))),
     h("p", { class: "summary" }, alert.summary),
     h("p", { class: "meta" }, "Observed ", timeElement(alert.observed_at),
-      alert.acknowledged_at ? [" · acknowledged ", timeElement(alert.acknowledged_at)] : null,
+      alert.acknowledged_at ? [" · acknowledged ", timeElement(alert.acknowledged_at), ` by ${
+        alert.acknowledged_by === state.me ? "you" : alert.acknowledged_by_name || "a colleague"}`] : null,
       alert.escalated_at ? " · escalated" : null));
   const actions = h("div", { class: "actions" });
   if (alert.state === "open") actions.append(actionButton(card, alert, "acknowledge", "Acknowledge"));
@@ -166,9 +167,10 @@ function timelineItem(item) {
     text = [`Check-in${d.help_requested ? " — asked for support" : ""}${scores ? `: ${scores}` : ""}`,
       d.note ? h("span", { class: "note" }, d.note) : null];
   } else if (item.kind === "signal") {
-    text = [severityBadge(d.severity), ` ${kindLabel(d.signal_kind)}: ${d.summary}`];
+    text = [severityBadge(d.severity), " ", h("span", { title: kindLabel(d.signal_kind) }, d.summary)];
   } else {
-    text = [`Alert ${d.transition}`, d.note ? h("span", { class: "note" }, d.note) : null];
+    const who = d.actor === "system" ? "" : d.actor === state.me ? " by you" : " by a colleague";
+    text = [`Alert ${d.transition}${who}`, d.note ? h("span", { class: "note" }, d.note) : null];
   }
   return h("li", { "data-kind": item.kind }, h("span", { class: "when" }, formatDateTime(item.at)), text);
 }
@@ -196,6 +198,7 @@ async function start() {
     $("live-status").hidden = true;
     return;
   }
+  state.me = me.therapist_id;
   $("who").textContent = `Signed in as ${me.display_name || me.therapist_id}`;
   $("logout").hidden = false;
   $("board").hidden = false;

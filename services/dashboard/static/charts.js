@@ -31,8 +31,8 @@ export function lineChart({ title, points, markers, scale, from, to }) {
     svg.append(s("line", { class: "axis", x1: PAD.left, x2: WIDTH - PAD.right, y1: y(tick), y2: y(tick) }));
     svg.append(s("text", { class: "tick", x: PAD.left - 6, y: y(tick) + 3, "text-anchor": "end" }, tick));
   }
-  for (const t of [from, new Date((x0 + x1) / 2), to]) {
-    svg.append(s("text", { class: "tick", x: x(t), y: HEIGHT - 6, "text-anchor": "middle" }, formatDay(t)));
+  for (const [t, anchor] of [[from, "start"], [new Date((x0 + x1) / 2), "middle"], [to, "end"]]) {
+    svg.append(s("text", { class: "tick", x: x(t), y: HEIGHT - 6, "text-anchor": anchor }, formatDay(t)));
   }
   for (const marker of markers) {
     const colour = SEVERITY_COLOURS[marker.severity] || "#5b6670";
