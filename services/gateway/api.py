@@ -4,7 +4,7 @@ import time
 from dataclasses import dataclass
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -14,6 +14,7 @@ from services.gateway.adapters.plans import PlanRepository
 from services.gateway.adapters.publisher import KafkaUnavailable
 from services.gateway.config import GatewaySettings
 from services.gateway.core.ledger import EventIdConflict
+from services.gateway.examples import BATCH_EXAMPLES, CHECKIN_EXAMPLES
 from services.gateway.core.ratelimit import RateLimiter
 from services.gateway.intake import CheckinIntake
 from services.gateway.models import Accepted, BatchItemResult, BatchRequest, BatchResult, Plan, Problem
@@ -63,8 +64,11 @@ def checkin_router(authenticate: ClientAuthenticator) -> APIRouter:
 
     @router.post("/checkins", status_code=202, response_model=Accepted, response_model_exclude_none=True,
                  responses={**ERRORS, 409: _problem(409, "event_id already used for a different check-in")})
-    async def submit_checkin(submission: CheckinSubmission, subject: UUID | None = Depends(authenticate),
-                             gateway: Gateway = Depends(_gateway)) -> dict:
+    async def submit_checkin(
+        submission: CheckinSubmission = Body(openapi_examples=CHECKIN_EXAMPLES),
+        subject: UUID | None = Depends(authenticate),
+        gateway: Gateway = Depends(_gateway),
+    ) -> dict:
         """Publish one check-in; a resubmitted event_id gets the same answer and is not published twice."""
         ensure_own(subject, submission.client_id)
         wait = gateway.limiter.take(subject or submission.client_id, 1, time.monotonic())
@@ -78,8 +82,11 @@ def checkin_router(authenticate: ClientAuthenticator) -> APIRouter:
             raise HTTPException(409, str(exc)) from exc
 
     @router.post("/checkins:batch", response_model=BatchResult, response_model_exclude_none=True, responses=ERRORS)
-    async def submit_batch(batch: BatchRequest, subject: UUID | None = Depends(authenticate),
-                           gateway: Gateway = Depends(_gateway)) -> JSONResponse:
+    async def submit_batch(
+        batch: BatchRequest = Body(openapi_examples=BATCH_EXAMPLES),
+        subject: UUID | None = Depends(authenticate),
+        gateway: Gateway = Depends(_gateway),
+    ) -> JSONResponse:
         """Publish up to the batch limit of check-ins; every item gets its own result."""
         limit = gateway.settings.batch_max_items
         if len(batch.checkins) > limit:

@@ -4,9 +4,10 @@ import logging
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from schemas.errors import field_path
 from services.common.auth import TokenVerifier
@@ -86,4 +87,7 @@ async def _invalid_input(request: Request, exc: InvalidInput) -> JSONResponse:
 
 
 async def _http_problem(request: Request, exc: HTTPException) -> JSONResponse:
+    if exc.status_code == 400:  # only FastAPI's body decoding says 400 here: bytes that are not UTF-8 JSON
+        problem = {"field": "(body)", "message": "the body is not UTF-8 encoded JSON"}
+        return JSONResponse({"detail": "invalid input: (body)", "errors": [problem]}, status_code=422)
     return JSONResponse({"detail": str(exc.detail), "errors": []}, status_code=exc.status_code, headers=exc.headers)
