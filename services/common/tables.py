@@ -178,3 +178,23 @@ access_audit = Table(
     Index(None, "client_id", "at"),
     Index(None, "therapist_id", "at"),
 )
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", UUID(as_uuid=True), primary_key=True, comment="uuid5 of (alert event id, url)"),
+    Column("event_id", UUID(as_uuid=True), ForeignKey("alert_events.event_id", ondelete="CASCADE"), nullable=False),
+    Column("alert_id", UUID(as_uuid=True), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("payload", JSONB, nullable=False, comment="the AlertEvent as sent; signed at send time"),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", TS, nullable=False, server_default=func.now(), comment="also the lease of an attempt in flight"),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    _created(),
+    Column("delivered_at", TS, nullable=True),
+    CheckConstraint("status in ('pending', 'delivered', 'failed')", name="status"),
+    Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where="status = 'pending'"),
+    Index(None, "alert_id"),
+)

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.signal import Severity
 from services.common.settings import DatabaseSettings, KafkaSettings, service_config
@@ -29,6 +29,13 @@ class NotifierSettings(KafkaSettings, DatabaseSettings):
     webhook_backoff_initial_s: float = Field(1.0, gt=0, description="first retry delay; doubles per attempt")
     webhook_backoff_max_s: float = Field(300.0, gt=0, description="longest delay between webhook attempts")
     webhook_timeout_s: float = Field(5.0, gt=0, description="per-request timeout of a webhook POST")
+
+    @model_validator(mode="after")
+    def _webhooks_are_signed(self) -> "NotifierSettings":
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("RAPPORT_NOTIFIER_WEBHOOK_SECRET is required when RAPPORT_NOTIFIER_WEBHOOK_URL is set")
+        self.policy()  # fail at start-up on bad quiet hours, not at the first signal
+        return self
 
     def policy(self) -> PolicyConfig:
         """The pure policy's configuration from these settings."""

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 
+import httpx
 from sqlalchemy import text
 
 from schemas.topics import SIGNALS
@@ -10,6 +11,7 @@ from services.common.db import make_engine
 from services.common.http import EmbeddedServer, health_app
 from services.common.kafka import BatchLimits, ConsumerLoop, ensure_topics, make_producer, wait_for_broker
 from services.notifier.adapters.store import AlertStore
+from services.notifier.adapters.webhook import WebhookOutbox, WebhookSender
 from services.notifier.config import NotifierSettings
 from services.notifier.core import AlertPolicy
 from services.notifier.escalation import EscalationTimers
@@ -25,7 +27,9 @@ async def run_notifier(settings: NotifierSettings, stop: asyncio.Event) -> None:
     engine = make_engine(settings)
     producer = make_producer(settings)
     await producer.start()
-    store = AlertStore(engine)
+    outbox = WebhookOutbox(settings.webhook_url) if settings.webhook_url else None
+    store = AlertStore(engine, outbox.enqueue) if outbox else AlertStore(engine)
+    http_client = httpx.AsyncClient()
 
     async def publish(events):
         await publish_events(producer, events)
@@ -47,6 +51,12 @@ async def run_notifier(settings: NotifierSettings, stop: asyncio.Event) -> None:
     await loop.start()
     log.info("notifier started", extra={"port": settings.port, "group_id": settings.group_id})
     tasks = [asyncio.create_task(loop.run(), name="signals"), asyncio.create_task(timers.run(stop), name="escalation")]
+    if outbox:
+        sender = WebhookSender(engine, http_client, settings.webhook_secret, max_attempts=settings.webhook_max_attempts,
+                               backoff_initial_s=settings.webhook_backoff_initial_s,
+                               backoff_max_s=settings.webhook_backoff_max_s, timeout_s=settings.webhook_timeout_s,
+                               poll_s=settings.escalation_poll_s)
+        tasks.append(asyncio.create_task(sender.run(stop), name="webhooks"))
     try:
         done, _ = await asyncio.wait([asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
@@ -58,6 +68,7 @@ async def run_notifier(settings: NotifierSettings, stop: asyncio.Event) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         await loop.close()
         await producer.stop()
+        await http_client.aclose()
         await server.stop()
         await engine.dispose()
         log.info("notifier stopped")
