@@ -11,6 +11,8 @@ import faust
 
 from schemas.topics import CHECKINS
 
+PROCESSED_METRIC = "rapport_bench_bare_events_total"
+
 
 def build_app(bootstrap: str, web_port: int, app_id: str, session_timeout_s: float, commit_interval_s: float,
               partitions: int) -> faust.App:
@@ -31,10 +33,17 @@ def build_app(bootstrap: str, web_port: int, app_id: str, session_timeout_s: flo
     topic = app.topic(CHECKINS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     checkins_per_client = app.Table("bench-bare-checkins", default=int, partitions=partitions)
 
+    processed = [0]
+
     @app.agent(topic)
     async def count(stream):
         async for event in stream.events():
             checkins_per_client[event.key.decode()] += 1
+            processed[0] += 1
+
+    @app.page("/metrics")
+    async def metrics(web, request):
+        return web.text(f"{PROCESSED_METRIC} {processed[0]}\n", content_type="text/plain; version=0.0.4")
 
     return app
 

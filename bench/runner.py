@@ -37,8 +37,10 @@ def describe_stack(system: BenchSystem) -> dict:
     return describe_machine(broker=broker, postgres=f"{version} ({postgres.kind})")
 
 
-async def run_stages(ctx: BenchContext) -> None:
+async def run_stages(ctx: BenchContext, only: set[str] | None = None) -> None:
     for name, stage in STAGES:
+        if only and name not in only:
+            continue
         ctx.progress(f"--- stage {name}")
         started = time.monotonic()
         try:
@@ -51,7 +53,8 @@ async def run_stages(ctx: BenchContext) -> None:
         ctx.progress(f"--- stage {name} done in {time.monotonic() - started:.1f}s")
 
 
-def run(plan: Plan, json_out: Path | None, markdown_out: Path | None, root: Path | None = None) -> Report:
+def run(plan: Plan, json_out: Path | None, markdown_out: Path | None, root: Path | None = None,
+        only: set[str] | None = None) -> Report:
     """Bring up the stack, measure every stage, write JSON and markdown, and return the report."""
     started = time.monotonic()
     progress = progress_printer(started)
@@ -60,7 +63,7 @@ def run(plan: Plan, json_out: Path | None, markdown_out: Path | None, root: Path
             report = Report(describe_stack(system), plan.as_dict(), started_at=datetime.now(UTC).isoformat(timespec="seconds"))
             kafka = KafkaSettings(kafka_bootstrap_servers=system.bootstrap, kafka_session_timeout_ms=6000)
             ctx = BenchContext(plan, system, report, progress, kafka)
-            asyncio.run(run_stages(ctx))
+            asyncio.run(run_stages(ctx, only))
     report.figures.sort(key=lambda f: STAGE_ORDER.index(f.stage) if f.stage in STAGE_ORDER else len(STAGE_ORDER))
     report.duration_s = time.monotonic() - started
     markdown = render_markdown(report)

@@ -20,11 +20,11 @@ def rate(count: int, seconds: float) -> float | None:
 
 
 def drain_rate(samples: Sequence[tuple[float, int]], total: int) -> float | None:
-    """Throughput of a consumer from (time, committed count) samples while it drains `total` records.
+    """Throughput of a consumer from (time, records processed) samples while it drains `total` records.
 
-    A consumer commits every few hundred milliseconds or seconds, so the committed count is a
-    step function: the rate is measured between the first step and the step that reaches `total`,
-    which leaves start-up (group join) out and is exact at both ends up to the sampling interval.
+    The count may be a step function (offset commits, a polled counter): the rate is measured between
+    the first step above zero and the step that reaches `total`, which leaves start-up (group join)
+    out and is exact at both ends up to the sampling interval.
     """
     steps = [(t, n) for i, (t, n) in enumerate(samples) if i == 0 or n != samples[i - 1][1]]
     steps = [(t, n) for t, n in steps if n > 0]
@@ -32,3 +32,12 @@ def drain_rate(samples: Sequence[tuple[float, int]], total: int) -> float | None
     if not steps or done is None or done[0] <= steps[0][0]:
         return None
     return (done[1] - steps[0][1]) / (done[0] - steps[0][0])
+
+
+def metric_value(prometheus_text: str, name: str) -> float | None:
+    """The value of an unlabelled metric (or the sum over its labels) in Prometheus text format."""
+    found = None
+    for line in prometheus_text.splitlines():
+        if line.startswith(name) and line[len(name):len(name) + 1] in (" ", "{"):
+            found = (found or 0.0) + float(line.rsplit(" ", 1)[1])
+    return found

@@ -13,11 +13,13 @@ def register(app: typer.Typer) -> None:
         json_out: Path = typer.Option(None, "--json", help="write the figures as JSON here"),
         markdown_out: Path = typer.Option(None, "--markdown", help="write the markdown table here"),
         root: Path = typer.Option(None, "--root", help="folder for the stack and logs (default: a temp folder)"),
+        only: str = typer.Option(None, "--only", help="comma-separated stages to run, e.g. detector,replay"),
     ) -> None:
         """Measure ingest, detector, timeline writer, alert latency, replay and memory against their baselines."""
         from bench.plan import make_plan
         from bench.runner import run
 
-        report = run(make_plan(quick, events), json_out, markdown_out, root)
+        stages = {s.strip() for s in only.split(",")} if only else None
+        report = run(make_plan(quick, events), json_out, markdown_out, root, stages)
         if report.missed:
             typer.echo(f"targets missed: {', '.join(f'{f.stage}: {f.name}' for f in report.missed)}", err=True)

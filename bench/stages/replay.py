@@ -61,7 +61,7 @@ async def run(ctx: BenchContext) -> None:
     count = sum(1 for line in cohort.open("rb") if line.strip())
     ctx.progress(f"replay: replaying {count:,} check-ins")
     startup = rapport("replay", "--help", env=ctx.system.env)
-    seconds = rapport("replay", str(cohort), "--output", str(signals), env=ctx.system.env)
+    seconds = rapport("replay", str(cohort), "--output", str(signals), "--no-progress", env=ctx.system.env)
     emitted = sum(1 for line in signals.open("rb") if line.strip())
     ctx.report.add(Figure(
         "replay", "rapport replay (whole command)", "check-ins/s", rate(count, seconds),
