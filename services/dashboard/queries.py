@@ -24,6 +24,10 @@ ALERT_COLUMNS = (
 )
 
 
+# A repeat inside its cooldown is kept for the record but is not something to look at again.
+IN_INBOX = alerts.c.delivery != "suppressed"
+
+
 def _in_care_team(therapist_id: UUID, client_column):
     return client_column.in_(
         select(care_team_members.c.client_id).where(care_team_members.c.therapist_id == therapist_id)
@@ -40,7 +44,7 @@ async def alerts_for(conn: AsyncConnection, therapist_id: UUID, states: list[str
     query = (
         select(*ALERT_COLUMNS)
         .join(clients, clients.c.client_id == alerts.c.client_id, isouter=True)
-        .where(_in_care_team(therapist_id, alerts.c.client_id), alerts.c.state.in_(states))
+        .where(_in_care_team(therapist_id, alerts.c.client_id), alerts.c.state.in_(states), IN_INBOX)
         .order_by(SEVERITY_RANK, alerts.c.created_at.desc())
         .limit(limit)
     )
@@ -57,7 +61,7 @@ async def caseload_clients(conn: AsyncConnection, therapist_id: UUID) -> list[di
     """The therapist's clients with their role, open alert counts by severity and last check-in time."""
     open_alerts = (
         select(alerts.c.client_id, func.count().label("open_alerts"), func.min(SEVERITY_RANK).label("worst_rank"))
-        .where(alerts.c.state == "open")
+        .where(alerts.c.state == "open", IN_INBOX, _in_care_team(therapist_id, alerts.c.client_id))
         .group_by(alerts.c.client_id)
         .subquery()
     )

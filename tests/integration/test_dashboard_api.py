@@ -50,12 +50,14 @@ async def seed_care_teams(engine) -> CareTeams:
     return teams
 
 
-async def insert_alert(engine, client_id: uuid.UUID, kind="risk.acute", severity="critical", state="open") -> uuid.UUID:
+async def insert_alert(engine, client_id: uuid.UUID, kind="risk.acute", severity="critical", state="open",
+                       delivery="push") -> uuid.UUID:
     alert_id = uuid.uuid4()
     async with engine.begin() as conn:
         await conn.execute(insert(alerts).values(
             alert_id=alert_id, signal_id=uuid.uuid4(), client_id=client_id, kind=kind, severity=severity,
-            summary=f"{kind} for the test", state=state, observed_at=datetime.now(UTC) - timedelta(minutes=5)))
+            summary=f"{kind} for the test", state=state, delivery=delivery,
+            observed_at=datetime.now(UTC) - timedelta(minutes=5)))
     return alert_id
 
 
@@ -93,6 +95,7 @@ async def audit_rows(engine, therapist_id):
 
 async def test_alerts_lists_only_the_care_teams_clients(dashboard, engine, teams):
     mine = await insert_alert(engine, teams.shared)
+    await insert_alert(engine, teams.shared, kind="mood.sustained_decline", severity="medium", delivery="suppressed")
     await insert_alert(engine, teams.foreign, kind="alliance.rupture", severity="high")
 
     response = await dashboard.get("/api/alerts", params={"state": "open"}, headers=teams.headers(teams.a))

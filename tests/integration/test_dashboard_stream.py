@@ -95,10 +95,18 @@ async def publish(producer, topic: str, event) -> None:
     await producer.send_and_wait(topic, value, key=key)
 
 
+class Instances(list):
+    """The base URLs of the running instances; `.apps` are their FastAPI apps."""
+
+    def __init__(self, urls, apps):
+        super().__init__(urls)
+        self.apps = apps
+
+
 @pytest.fixture(scope="module")
 async def instances(engine, database_url, kafka_settings):  # noqa: F811 - the imported fixture
     """Two dashboard instances on the same topics and database, each with its own live reader."""
-    servers, urls = [], []
+    servers, urls, apps = [], [], []
     for _ in range(2):
         settings = DashboardSettings(database_url=database_url, port=free_port(), heartbeat_s=1.0,
                                      kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
@@ -108,7 +116,8 @@ async def instances(engine, database_url, kafka_settings):  # noqa: F811 - the i
         await asyncio.wait_for(app.state.live.ready.wait(), 30)
         servers.append((app, server))
         urls.append(f"http://127.0.0.1:{settings.port}")
-    yield urls
+        apps.append(app)
+    yield Instances(urls, apps)
     for app, server in servers:
         app.state.live.end_streams()
         await server.stop()
@@ -132,6 +141,9 @@ async def test_each_therapist_is_pushed_only_their_care_team(instances, engine, 
     assert {e["event"] for e in got} == {"alert", "checkin"}
     assert a_stream.about(teams.foreign) == []
     assert "private words" not in json.dumps(b_stream.events), "check-in events carry ids and times only"
+    for app in instances.apps:  # a closed connection ends its stream and frees its queue
+        await wait_until(lambda app=app: _async(not app.state.live.subscriptions), timeout=10,
+                         reason="the closed streams to unsubscribe")
 
 
 async def test_an_idle_stream_gets_comment_heartbeats(instances, engine):  # noqa: F811

@@ -20,7 +20,7 @@ function announce(text) {
 }
 
 // ---- alert inbox
-async function loadAlerts({ fromStream = false } = {}) {
+async function loadAlerts() {
   const [open, acknowledged] = await Promise.all([
     api("/api/alerts?state=open"), api("/api/alerts?state=acknowledged")]);
   const fresh = state.known ? open.alerts.filter((a) => !state.known.has(a.alert_id)) : [];
@@ -28,10 +28,6 @@ async function loadAlerts({ fromStream = false } = {}) {
   state.known = state.known || new Set();
   for (const a of [...open.alerts, ...acknowledged.alerts]) state.known.add(a.alert_id);
   renderAlerts(new Set(fresh.map((a) => a.alert_id)));
-  if (fromStream && fresh.length) {
-    const worst = fresh[0];
-    announce(`New ${worst.severity} alert: ${kindLabel(worst.kind)} for ${worst.client_name || "a client"}`);
-  }
 }
 
 function renderAlerts(fresh = new Set()) {
@@ -39,6 +35,8 @@ function renderAlerts(fresh = new Set()) {
     $(`count-${name}`).textContent = state.alerts[name].length;
     $(`tab-${name}`).setAttribute("aria-selected", String(state.tab === name));
   }
+  const open = state.alerts.open.length;
+  document.title = open ? `(${open}) Rapport · therapist dashboard` : "Rapport · therapist dashboard";
   const list = state.alerts[state.tab];
   $("alerts").replaceChildren(...list.map((a) => alertCard(a, fresh.has(a.alert_id))));
   $("alerts-empty").hidden = list.length > 0;
@@ -176,8 +174,13 @@ function timelineItem(item) {
 }
 
 // ---- live updates
-function onLiveBatch({ kinds, clients }) {
-  if (kinds.has("alert")) loadAlerts({ fromStream: true });
+function onLiveBatch({ kinds, clients, notify }) {
+  if (kinds.has("alert")) loadAlerts();
+  const news = notify.map((step) => {
+    const name = state.caseload.find((c) => c.client_id === step.client_id)?.display_name || "a client";
+    return `${step.transition === "escalated" ? "Escalated" : "New"} ${step.severity} alert: ${kindLabel(step.kind)} for ${name}`;
+  });
+  if (news.length) announce(news.join(". "));
   loadCaseload();
   if (clients.has(state.clientId)) loadClient();
 }
@@ -206,7 +209,7 @@ async function start() {
     tab.addEventListener("click", () => { state.tab = tab.dataset.state; renderAlerts(); });
   }
   $("client-close").addEventListener("click", () => { state.clientId = null; $("client").hidden = true; });
-  connectLive({ onBatch: onLiveBatch, onStatus: setLiveStatus,
+  connectLive({ me: state.me, onBatch: onLiveBatch, onStatus: setLiveStatus,
     onOpen: () => Promise.all([loadAlerts(), loadCaseload(), loadClient()]) });
   setInterval(() => document.querySelectorAll("time[datetime]").forEach((t) => {
     if (!t.closest(".timeline")) t.textContent = ago(t.getAttribute("datetime"));

@@ -2,7 +2,9 @@
 // stream is closed for good (server restart, HTTP error) we reopen it ourselves with ?last_event_id=.
 const RECONNECT_MS = 5000;
 
-export function connectLive({ onBatch, onStatus, onOpen }) {
+// A batch says which kinds arrived, for which clients, and whether an alert step was routed to this therapist
+// (`recipients` of the alert event: the notifier's policy decides who is notified; the care team sees the data).
+export function connectLive({ me, onBatch, onStatus, onOpen }) {
   const seen = new Set();
   let lastId = null, batch = null, timer = null;
 
@@ -29,9 +31,12 @@ export function connectLive({ onBatch, onStatus, onOpen }) {
         const data = JSON.parse(message.data);
         if (seen.has(data.event_id)) return;
         seen.add(data.event_id);
-        batch = batch || { kinds: new Set(), clients: new Set() };
+        batch = batch || { kinds: new Set(), clients: new Set(), notify: [] };
         batch.kinds.add(kind);
         batch.clients.add(data.client_id);
+        if (kind === "alert" && ["opened", "escalated"].includes(data.transition) && data.recipients.includes(me)) {
+          batch.notify.push(data);
+        }
         clearTimeout(timer); // a burst of events (say, a resume) becomes one refresh
         timer = setTimeout(flush, 150);
       });
