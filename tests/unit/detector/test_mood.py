@@ -1,0 +1,72 @@
+"""mood.sustained_decline: the EWMA control limit with worked numbers, once per excursion, local days."""
+
+import math
+import uuid
+
+import pytest
+
+from services.detector.core import DetectorConfig
+from services.detector.core.mood import ewma, mean_sd
+from tests.unit.detector.builders import checkin, mood, run
+
+CONFIG = DetectorConfig()
+
+
+def test_control_limit_width():
+    # L * sqrt(lambda / (2 - lambda)) = 2.6 * sqrt(0.2 / 1.8) = 0.8667 baseline SDs
+    assert CONFIG.mood.limit_factor == pytest.approx(2.6 * math.sqrt(0.2 / 1.8)) == pytest.approx(0.8667, abs=1e-4)
+    # With SD 1.0 the 1.5-point floor decides; from SD 1.731 the control limit itself does.
+    assert max(CONFIG.mood.limit_factor * 1.0, 1.5) == 1.5
+    assert max(CONFIG.mood.limit_factor * 2.0, 1.5) == pytest.approx(1.733, abs=1e-3)
+
+
+def test_ewma_worked_numbers():
+    assert ewma([7, 3, 3, 3], 0.2) == pytest.approx(3 + 4 * 0.8**3)  # 5.048
+    assert mean_sd([6, 8, 6, 8]) == pytest.approx((7.0, 1.1547), abs=1e-4)
+
+
+def stable_then_low(client, low_days, stable_days=31):
+    stable = [checkin(client, d, mood(6 if d % 2 else 8)) for d in range(stable_days)]
+    low = [checkin(client, stable_days + d, mood(3)) for d in range(low_days)]
+    return stable, low
+
+
+def test_decline_fires_on_the_third_low_day_with_the_numbers():
+    client = uuid.uuid4()
+    stable, low = stable_then_low(client, 6)
+    _, signals = run(stable + low, CONFIG)
+    declines = [s for s in signals if s.kind == "mood.sustained_decline"]
+    # Baseline on the 3rd low day (day 33): days 0..25 alternate 8/6: mean 7.0, SD 1.02 -> limit 7 - max(0.88, 1.5)
+    # = 5.5. The EWMA ends the stable month at 7.11 (last day 8), then 6.29, 5.63, 5.10: fires once, on low day 3.
+    assert len(declines) == 1 and declines[0].trigger_event_ids == [low[2].event_id]
+    evidence = declines[0].evidence
+    assert evidence["limit"] == pytest.approx(5.5, abs=0.01) and evidence["baseline_days"] == 26
+    assert evidence["ewma"] == pytest.approx(5.105, abs=0.01) and evidence["baseline_sd"] == pytest.approx(1.02, abs=0.01)
+    assert evidence["ewma"] < evidence["limit"] and declines[0].severity == "medium"
+
+
+def test_no_chart_without_14_days_of_baseline():
+    client = uuid.uuid4()
+    stable, low = stable_then_low(client, 5, stable_days=16)  # day 20 sees days 0..12 in its window: 13 days
+    _, signals = run(stable + low, CONFIG)
+    assert not [s for s in signals if s.kind == "mood.sustained_decline"]
+
+
+def test_a_new_excursion_after_recovery_fires_again():
+    client = uuid.uuid4()
+    stable, low = stable_then_low(client, 3)
+    back = [checkin(client, 34 + d, mood(8)) for d in range(4)]
+    again = [checkin(client, 38 + d, mood(2)) for d in range(4)]
+    _, signals = run(stable + low + back + again, CONFIG)
+    assert len([s for s in signals if s.kind == "mood.sustained_decline"]) == 2
+
+
+def test_days_are_counted_in_the_clients_timezone():
+    client = uuid.uuid4()
+    # 19:00 UTC + 0.25 day = 01:00 next day in Berlin, but still the same day in New York.
+    state, _ = run([checkin(client, 0, mood(4), "Europe/Berlin"), checkin(client, 0.25, mood(8), "Europe/Berlin")],
+                   CONFIG)
+    assert state.mood_days == {"2026-01-05": [4.0, 1], "2026-01-06": [8.0, 1]}
+    state, _ = run([checkin(client, 0, mood(4), "America/New_York"),
+                    checkin(client, 0.25, mood(8), "America/New_York")], CONFIG)
+    assert state.mood_days == {"2026-01-05": [12.0, 2]}
