@@ -189,3 +189,10 @@ async def test_actions_outside_the_care_team_are_refused_and_audited(dashboard, 
     denied = [r for r in await audit_rows(engine, teams.a) if r["resource"] == f"alert:{foreign_alert}"]
     assert [r["action"] for r in denied] == ["alert.acknowledged.denied", "alert.resolved.denied"]
     assert all(r["client_id"] == teams.foreign for r in denied)
+
+
+async def test_the_mounted_timeline_refuses_clients_outside_the_care_team(dashboard, teams):
+    headers = teams.headers(teams.a)
+    for path in (f"/api/clients/{teams.foreign}/timeline", f"/api/clients/{teams.foreign}/series?instrument=brs"):
+        assert (await dashboard.get(path, headers=headers)).status_code == 403, path
+    assert (await dashboard.get(f"/api/clients/{teams.shared}/timeline", headers=headers)).status_code == 200
