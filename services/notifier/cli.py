@@ -20,5 +20,31 @@ def run(ctx: typer.Context) -> None:
     run_until_signalled(lambda stop: run_notifier(settings, stop))
 
 
+@notifier_app.command("digest")
+def digest(
+    day: str = typer.Option(None, "--date", help="the day, YYYY-MM-DD (default: yesterday in --timezone)"),
+    timezone: str = typer.Option("UTC", help="IANA zone the day is counted in"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of text"),
+    send: bool = typer.Option(False, "--send", help="also POST each therapist's digest to the signed webhook"),
+) -> None:
+    """Print the daily digest of low/info alerts (and quiet-hours holds) per therapist."""
+    import asyncio
+
+    from services.notifier.config import NotifierSettings
+    from services.notifier.digest import run_digest
+
+    settings = NotifierSettings()
+    if send and not settings.webhook_url:
+        raise typer.BadParameter("--send needs RAPPORT_NOTIFIER_WEBHOOK_URL (and _SECRET)")
+    try:
+        output, failed = asyncio.run(run_digest(settings, day, timezone, as_json, send))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(output, nl=False)
+    if failed:
+        typer.echo(f"error: {failed} digest(s) could not be sent to the webhook", err=True)
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(notifier_app, name="notifier")

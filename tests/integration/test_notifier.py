@@ -1,5 +1,9 @@
 """The notifier on the real broker and PostgreSQL: one alert per signal, routing, cooldown, escalation, DLQ."""
 
+import asyncio
+import json
+import os
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -142,3 +146,28 @@ async def test_acknowledging_stops_the_escalation_and_the_lifecycle_is_audited(n
     [final] = [r for r in await alert_rows(engine, client_id) if r.alert_id == row.alert_id]
     assert (final.state, final.acknowledged_by, final.resolved_by, final.escalated_at) == (
         "resolved", team["member"], team["primary"], None)
+
+
+async def test_the_daily_digest_lists_low_and_info_alerts_for_the_primary_therapist(notifier, notifier_env, engine, producer):
+    client_id, team = await seed_team(engine)
+    low = make_signal(client_id, SignalKind.ENGAGEMENT_MISSED_CHECKINS, Severity.LOW)
+    info = make_signal(client_id, SignalKind.RESILIENCE_RELIABLE_IMPROVEMENT, Severity.INFO)
+    for signal in (low, info):
+        await send(producer, signal)
+    await wait_until(lambda: _count_at_least(alert_rows(engine, client_id), 2), reason="two digest alerts")
+
+    today = datetime.now(UTC).date().isoformat()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "notifier", "digest", "--date", today, "--json",
+        env={**os.environ, **notifier_env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    digests = {d["therapist_id"]: d for d in json.loads(out)}
+    assert str(team["primary"]) in digests
+    assert not {str(team["member"]), str(team["escalation"]), str(team["outsider"])} & digests.keys()
+    mine = [i for i in digests[str(team["primary"])]["items"] if i["client_id"] == str(client_id)]
+    assert [i["severity"] for i in mine] == ["low", "info"]
+
+
+async def _count_at_least(rows_awaitable, n):
+    return len(await rows_awaitable) >= n

@@ -129,3 +129,4 @@ def _signal_row(signal: SignalDetected) -> dict:
         "trigger_event_ids": signal.trigger_event_ids, "evidence": signal.model_dump(mode="json")["evidence"],
         "summary": signal.summary,
     }
+
