@@ -5,6 +5,7 @@ never printed: a dead-lettered check-in may carry a note.
 """
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,7 +68,10 @@ Progress = Callable[[str], None]
 
 async def replay(settings: KafkaSettings, selection: ReplayFilter, *, dry_run: bool, limit: int | None = None,
                  progress: Progress = lambda _: None, every: int = 1000) -> ReplayReport:
-    """Scan the DLQ up to its end as of now and republish the selected records to their original topics."""
+    """Scan the DLQ up to its end as of now and republish the selected records to their original topics.
+
+    Records dead-lettered after the replay started are left alone, so a record that fails again is not looped.
+    """
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     producer = None if dry_run else make_producer(settings)
     await consumer.start()
@@ -80,21 +84,33 @@ async def replay(settings: KafkaSettings, selection: ReplayFilter, *, dry_run: b
             await consumer.topics()
             partitions = [TopicPartition(DLQ, p) for p in sorted(consumer.partitions_for_topic(DLQ) or [])]
         consumer.assign(partitions)
+        started_ms = int(time.time() * 1000)
         ends = await consumer.end_offsets(partitions)
-        await _seek_to_start(consumer, partitions, selection.since)
-        remaining = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+        # Explicit offsets, not lazy seek_to_beginning(): a pending reset could race the first position().
+        next_offset = await _start_offsets(consumer, partitions, ends, selection.since)
+        for tp, offset in next_offset.items():
+            consumer.seek(tp, offset)
+        remaining = set(partitions)
         while remaining and (limit is None or report.selected < limit):
             batches = await consumer.getmany(*remaining, timeout_ms=500)
             sends = []
-            for tp, records in batches.items():
+            for tp in sorted(remaining):
+                records = batches.get(tp, [])
+                # Done with a partition at the end snapshot when a poll brings nothing more. Past the snapshot
+                # records still count while older than the replay (Tansu under-reports the end of a batch).
+                if not records and next_offset[tp] >= ends[tp]:
+                    remaining.discard(tp)
                 for record in records:
-                    if record.offset >= ends[tp] or (limit is not None and report.selected >= limit):
+                    if record.timestamp >= started_ms:  # dead-lettered after the replay began: maybe by it
+                        remaining.discard(tp)
                         break
+                    if limit is not None and report.selected >= limit:
+                        break
+                    next_offset[tp] = record.offset + 1
                     sends.append(await _one(record, selection, producer, report, progress))
                     if report.scanned % every == 0:
                         progress(f"scanned {report.scanned}, selected {report.selected}, republished {report.republished}")
             await asyncio.gather(*(s for s in sends if s is not None))  # raise now if a republish failed
-            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
     finally:
         await consumer.stop()
         if producer:
@@ -102,17 +118,17 @@ async def replay(settings: KafkaSettings, selection: ReplayFilter, *, dry_run: b
     return report
 
 
-async def _seek_to_start(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], since: datetime | None) -> None:
-    await consumer.seek_to_beginning(*partitions)
+async def _start_offsets(consumer: AIOKafkaConsumer, partitions: list[TopicPartition],
+                         ends: dict[TopicPartition, int], since: datetime | None) -> dict[TopicPartition, int]:
+    """The first offset to read per partition: the log start, or the first record at or after `since`."""
+    starts = await consumer.beginning_offsets(partitions)
     if since is None:
-        return
+        return starts
     try:
         found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions})
     except KafkaError:  # a broker without timestamp lookup: scan from the start, the filter still applies
-        return
-    for tp, at in found.items():
-        if at is not None:
-            consumer.seek(tp, at.offset)
+        return starts
+    return {tp: (found[tp].offset if found.get(tp) is not None else ends[tp]) for tp in partitions}
 
 
 async def _one(record: ConsumerRecord, selection: ReplayFilter, producer, report: ReplayReport, progress: Progress):
