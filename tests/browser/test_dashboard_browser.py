@@ -27,18 +27,20 @@ pytestmark = [
 ]
 
 
-async def seed_history(engine, therapist_id: uuid.UUID, client_id: uuid.UUID) -> None:
-    """A therapist, a client in their care team and eight weeks of scores, so the charts have something to draw."""
+async def seed_history(engine, therapist_id: uuid.UUID, colleague_id: uuid.UUID, client_id: uuid.UUID) -> None:
+    """A client with a primary therapist and a colleague, and eight weeks of scores for the charts to draw."""
     now = datetime.now(UTC)
     async with engine.begin() as conn:
-        await conn.execute(insert(therapists).values(therapist_id=therapist_id, display_name="Dr. Browser Test"))
+        await conn.execute(insert(therapists), [{"therapist_id": therapist_id, "display_name": "Dr. Browser Test"},
+                                                {"therapist_id": colleague_id, "display_name": "Sam Colleague"}])
         await conn.execute(insert(clients).values(client_id=client_id, display_name="Robin K.", timezone="UTC"))
-        await conn.execute(insert(care_team_members).values(client_id=client_id, therapist_id=therapist_id,
-                                                            role="primary"))
+        await conn.execute(insert(care_team_members), [
+            {"client_id": client_id, "therapist_id": therapist_id, "role": "primary"},
+            {"client_id": client_id, "therapist_id": colleague_id, "role": "member"}])
         rows = []
         for day in range(56, 0, -1):
             at = now - timedelta(days=day, hours=3)
-            rows.append(score_row(client_id, at, "mood", 7 - (day < 14) * 2 - (day % 3 == 0)))
+            rows.append(score_row(client_id, at, "mood", 7 - (day < 14) * 2 - (day % 4 == 0) + (day % 6 == 0)))
             if day % 7 == 0:
                 rows.append(score_row(client_id, at, "brs", 4.0 - (day < 21) * 0.9))
                 rows.append(score_row(client_id, at, "srs", 38.5 - (day < 14) * 5))
@@ -64,18 +66,26 @@ async def browser():
         await browser.close()
 
 
+async def signed_in_page(browser, dashboard: str, therapist_id: uuid.UUID, client_id: uuid.UUID):
+    """A fresh browser context (own cookies) with the dashboard open and live."""
+    context = await browser.new_context(viewport={"width": 1366, "height": 900})
+    page = await context.new_page()
+    await page.goto(f"{dashboard}/login?token={issue_dev_token(str(therapist_id), 'therapist')}")
+    await page.wait_for_selector('#live-status[data-state="live"]', timeout=20_000)
+    await page.wait_for_selector(f'#caseload tr[data-client-id="{client_id}"]')
+    await page.evaluate("window.__sameDocument = true")
+    assert await page.locator("#alerts .alert").count() == 0
+    return page
+
+
 async def test_alert_appears_live_and_acknowledging_it_is_stored(system, database_settings, browser, artifacts):
     engine = make_engine(database_settings)
-    therapist_id, client_id = uuid.uuid4(), uuid.uuid4()
-    await seed_history(engine, therapist_id, client_id)
-    page = await browser.new_page(viewport={"width": 1366, "height": 900})
+    therapist_id, colleague_id, client_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await seed_history(engine, therapist_id, colleague_id, client_id)
     dashboard = system.url("dashboard")
+    page = await signed_in_page(browser, dashboard, therapist_id, client_id)
+    colleague = await signed_in_page(browser, dashboard, colleague_id, client_id)
     try:
-        await page.goto(f"{dashboard}/login?token={issue_dev_token(str(therapist_id), 'therapist')}")
-        await page.wait_for_selector('#live-status[data-state="live"]', timeout=20_000)
-        await page.wait_for_selector(f'#caseload tr[data-client-id="{client_id}"]')
-        await page.evaluate("window.__sameDocument = true")
-        assert await page.locator("#alerts .alert").count() == 0
 
         checkin = {"client_id": str(client_id), "occurred_at": datetime.now(UTC).isoformat(), "timezone": "UTC",
                    "answers": [{"instrument": "phq9", "item": 9, "value": 2}, {"instrument": "mood", "item": 1, "value": 2}]}
@@ -98,6 +108,11 @@ async def test_alert_appears_live_and_acknowledging_it_is_stored(system, databas
         await card.locator('button[data-confirm="acknowledge"]').click()
         await page.wait_for_selector("#count-open:text-is('0')")
         await page.wait_for_selector("#count-acknowledged:text-is('1')")
+        # The colleague's open page follows without reload, naming who acknowledged.
+        await colleague.wait_for_selector("#count-open:text-is('0')")
+        await colleague.locator("#tab-acknowledged").click()
+        assert "by Dr. Browser Test" in await colleague.locator("#alerts .alert").inner_text()
+        assert await colleague.evaluate("window.__sameDocument === true")
 
         async with engine.connect() as conn:
             alert = (await conn.execute(select(alerts).where(alerts.c.client_id == client_id))).one()
@@ -113,6 +128,17 @@ async def test_alert_appears_live_and_acknowledging_it_is_stored(system, databas
         await page.screenshot(path=str(artifacts / "dashboard-laptop.png"), full_page=True)
         await page.set_viewport_size({"width": 820, "height": 1180})
         await page.screenshot(path=str(artifacts / "dashboard-tablet.png"), full_page=True)
+
+        resolving = page.locator("#alerts .alert").first
+        await resolving.locator('button[data-action="resolve"]').click()
+        await resolving.locator("textarea").fill("Crisis passed, plan in place")
+        await resolving.locator('button[data-confirm="resolve"]').click()
+        await page.wait_for_selector("#count-acknowledged:text-is('0')")
+        async with engine.connect() as conn:
+            resolved = (await conn.execute(select(alerts).where(alerts.c.client_id == client_id))).one()
+        assert (resolved.state, resolved.resolved_by, resolved.resolution_note) == (
+            "resolved", therapist_id, "Crisis passed, plan in place")
     finally:
-        await page.close()
+        for open_page in (page, colleague):
+            await open_page.context.close()
         await engine.dispose()
