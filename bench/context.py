@@ -26,3 +26,4 @@ class BenchContext:
     progress: Callable[[str], None]
     kafka: KafkaSettings
     shared: dict = field(default_factory=dict)  # figures one stage hands to another (e.g. direct produce rate)
+    keep: set[str] = field(default_factory=set)  # services to leave running for the next stage

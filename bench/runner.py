@@ -11,13 +11,14 @@ from bench.context import BenchContext, progress_printer
 from bench.machine import describe_machine
 from bench.plan import Plan
 from bench.report import Figure, Report, render_markdown
-from bench.stages import detector, ingest, replay
+from bench.stages import alerts, detector, ingest, replay
 from bench.system import BenchSystem, bench_system
 from services.common.settings import KafkaSettings
 
-STAGE_ORDER = ("ingest", "detector", "timeline", "alert latency", "replay", "memory")
-# Executed in this order: pure CPU first, the detector before anything else reads the check-ins topic.
-STAGES = (("replay", replay.run), ("detector", detector.run), ("ingest", ingest.run))
+STAGE_ORDER = ("ingest", "detector", "timeline", "alert latency", "alerts", "replay", "memory")
+# Executed in this order: pure CPU first; the detector drains its backlog before anything else is published,
+# and the alert stage follows while the detector is caught up.
+STAGES = (("replay", replay.run), ("detector", detector.run), ("alerts", alerts.run), ("ingest", ingest.run))
 
 
 async def postgres_version(url: str) -> str:
@@ -49,7 +50,8 @@ async def run_stages(ctx: BenchContext, only: set[str] | None = None) -> None:
             ctx.progress(f"{name} failed: {exc!r}\n{traceback.format_exc()}")
             ctx.report.add(Figure(name, "stage", "", skipped=f"failed: {type(exc).__name__}: {str(exc)[:160]}"))
         finally:
-            ctx.system.stop_all()  # each stage starts the services it measures
+            ctx.system.stop_all(keep=ctx.keep)  # a stage may hand a warm service to the next one, no further
+            ctx.keep.clear()
         ctx.progress(f"--- stage {name} done in {time.monotonic() - started:.1f}s")
 
 

@@ -85,8 +85,8 @@ class BenchSystem:
         if proc is not None:
             stop_pid(proc.pid, timeout_s=20)
 
-    def stop_all(self) -> None:
-        for name in list(self.procs):
+    def stop_all(self, keep: set[str] = frozenset()) -> None:
+        for name in [n for n in self.procs if n not in keep]:
             self.stop(name)
 
     def url(self, name: str) -> str:

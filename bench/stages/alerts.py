@@ -1,0 +1,149 @@
+"""Alert latency: gateway 202 -> `alert` frame on an open SSE stream, under steady background check-ins.
+
+Every service runs as its own process. Background check-ins (mood only, nothing alarming) are published
+straight to `rapport.checkins.v1` at a steady rate so the bench process stays cheap and the gateway
+serves only the probes. Each probe is a new care-team client posting a risk check-in through the
+gateway; its latency runs from the 202 to the first `alert` frame for that client on the therapist's
+stream. The baseline is one bare Kafka hop (produce -> consume) measured at the same time.
+"""
+
+import asyncio
+import random
+import time
+from datetime import UTC, datetime
+
+import httpx
+
+from bench import targets
+from bench.context import BenchContext
+from bench.report import Figure
+from bench.sse import AlertArrivals
+from bench.stats import percentile
+from bench.system import service_missing
+from bench.workload import client_ids, encode, ordinary, risk
+from schemas.topics import CHECKINS
+from services.common.auth import issue_dev_token
+from services.common.db import make_engine
+from services.common.kafka import client_options, ensure_topics, make_producer
+from services.common.settings import DatabaseSettings
+from services.demo import seed
+
+NEEDED = ("gateway", "detector", "notifier", "dashboard")
+PING_TOPIC = "rapport.bench.ping"
+THERAPIST = "Dr. Mika Laine"  # the primary therapist of services.demo's care team
+
+
+async def steady_background(ctx: BenchContext, stop: asyncio.Event, sent: list[int]) -> None:
+    """Publish ordinary check-ins at `background_rate` per second in 50 ms ticks until `stop`."""
+    rng = random.Random(ctx.plan.seed)
+    clients = client_ids(2_000, ctx.plan.seed, "background")
+    producer = make_producer(ctx.kafka)
+    await producer.start()
+    try:
+        started, due = time.monotonic(), 0.0
+        while not stop.is_set():
+            due = (time.monotonic() - started) * ctx.plan.background_rate
+            while sent[0] < due:
+                key, value = encode(ordinary(rng.choice(clients), datetime.now(UTC), rng))
+                await producer.send(CHECKINS, value, key=key)
+                sent[0] += 1
+            await asyncio.sleep(0.05)
+    finally:
+        await producer.stop()
+
+
+async def kafka_hops(ctx: BenchContext, stop: asyncio.Event, latencies: list[float]) -> None:
+    """The baseline: produce a timestamp every 100 ms and time its arrival at an assigned consumer."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    await ensure_topics(ctx.kafka, [PING_TOPIC])
+    consumer = AIOKafkaConsumer(**client_options(ctx.kafka), enable_auto_commit=False)
+    producer = make_producer(ctx.kafka, linger_ms=0)
+    await consumer.start()
+    await producer.start()
+    try:
+        partition = TopicPartition(PING_TOPIC, 0)
+        consumer.assign([partition])
+        await consumer.seek_to_end(partition)
+        await consumer.position(partition)
+        while not stop.is_set():
+            await producer.send_and_wait(PING_TOPIC, str(time.monotonic()).encode(), partition=0)
+            for records in (await consumer.getmany(timeout_ms=100)).values():
+                latencies += [(time.monotonic() - float(r.value)) * 1000 for r in records]
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def probe(gateway: httpx.AsyncClient, client_id, accepted_at: dict[str, float]) -> None:
+    headers = {"Authorization": f"Bearer {issue_dev_token(str(client_id), 'client')}"}
+    response = await gateway.post("/v1/checkins", json=risk(client_id, datetime.now(UTC)), headers=headers)
+    if response.status_code == 202:
+        accepted_at[str(client_id)] = time.monotonic()
+
+
+async def wait_for(condition, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def start_services(ctx: BenchContext) -> None:
+    names = [n for n in NEEDED + ("timeline",) if n not in ctx.system.procs and not service_missing(n)]
+    ctx.progress(f"alert latency: starting {', '.join(names)}")
+    await asyncio.gather(*(asyncio.to_thread(ctx.system.start, name) for name in names))
+
+
+async def run(ctx: BenchContext) -> None:
+    plan = ctx.plan
+    missing = [why for why in map(service_missing, NEEDED) if why]
+    if missing:
+        for q in ("p50", "p95", "p99"):
+            ctx.report.skip("alert latency", f"gateway 202 -> SSE alert {q}", "ms", "; ".join(missing))
+        return
+    probes = client_ids(int(plan.alert_seconds * plan.probes_per_second) + 1, plan.seed, "probe")
+    engine = make_engine(DatabaseSettings(database_url=ctx.system.database_url))
+    therapist_ids = await seed(engine, {c: "Europe/Berlin" for c in probes})
+    await engine.dispose()
+    await start_services(ctx)
+    token = issue_dev_token(str(therapist_ids[THERAPIST]), "therapist")
+    stream = AlertArrivals(ctx.system.url("dashboard") + "/api/stream", {"Authorization": f"Bearer {token}"})
+    stop, sent, hops, accepted_at = asyncio.Event(), [0], [], {}
+    tasks = [asyncio.create_task(stream.read())]
+    try:
+        await wait_for(lambda: stream.connected, 30, "the SSE stream to open")
+        async with httpx.AsyncClient(base_url=ctx.system.url("gateway"), timeout=30) as gateway:
+            warmup, *probes = probes
+            await probe(gateway, warmup, {})
+            await wait_for(lambda: str(warmup) in stream.first_alert_at, 90, "the warm-up alert on the stream")
+            ctx.progress(f"alert latency: {plan.alert_seconds:.0f}s of probes at {plan.probes_per_second}/s with "
+                         f"{plan.background_rate}/s background check-ins")
+            tasks += [asyncio.create_task(steady_background(ctx, stop, sent)),
+                      asyncio.create_task(kafka_hops(ctx, stop, hops))]
+            started, posts = time.monotonic(), []
+            for i, client in enumerate(probes):
+                await asyncio.sleep(max(started + i / plan.probes_per_second - time.monotonic(), 0))
+                posts.append(asyncio.create_task(probe(gateway, client, accepted_at)))
+            background_seconds = time.monotonic() - started
+            await asyncio.gather(*posts)
+            stop.set()
+            ctx.progress(f"alert latency: waiting for the last alerts ({len(accepted_at)} probes accepted)")
+            try:
+                await wait_for(lambda: all(c in stream.first_alert_at for c in accepted_at), 60, "every probe's alert")
+            except RuntimeError as exc:
+                ctx.progress(f"alert latency: {exc}")
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = [(stream.first_alert_at[c] - t) * 1000 for c, t in accepted_at.items() if c in stream.first_alert_at]
+    lost = len(accepted_at) - len(latencies)
+    note = (f"{len(latencies)} probes ({lost} without an alert within 60 s), background {sent[0] / background_seconds:,.0f}"
+            f"/s published straight to Kafka (plan {plan.background_rate}/s{', reduced for --quick' if plan.quick else ''})")
+    goals = {"p50": targets.ALERT_P50_MS, "p99": targets.ALERT_P99_MS}
+    for q in (50, 95, 99):
+        ctx.report.add(Figure("alert latency", f"gateway 202 -> SSE alert p{q}", "ms", percentile(latencies, q),
+                              "one Kafka hop", percentile(hops, q), goals.get(f"p{q}"), note=note if q == 50 else ""))
