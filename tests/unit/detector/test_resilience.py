@@ -79,3 +79,14 @@ def test_improvement_at_most_once_per_28_days():
     improvements = [s for s in signals if s.kind == "resilience.reliable_improvement"]
     assert [s.trigger_event_ids for s in improvements] == [[ups[0].event_id], [later[-1].event_id]]
     assert improvements[0].severity == "info"
+
+
+def test_a_late_score_inside_a_reported_low_episode_does_not_refire():
+    client = uuid.uuid4()
+    above, below = checkin(client, 0, brs_score(4)), checkin(client, 2, brs_score(2))
+    late = checkin(client, 1, brs(2, 2, 2, 2, 3, 3))  # 2.33, between the two, arriving last
+    _, signals = run([above, below, late], CONFIG)
+    assert [s.trigger_event_ids for s in signals if s.kind == "resilience.low"] == [[below.event_id]]
+    _, signals = run([above, below, checkin(client, 3, brs_score(4)), checkin(client, 4, brs_score(2)),
+                      checkin(client, 3.5, brs_score(2))], CONFIG)
+    assert len([s for s in signals if s.kind == "resilience.low"]) == 2  # day 2 and day 4; not the late day 3.5
