@@ -10,6 +10,7 @@ class Plan:
     quick: bool
     events: int  # check-ins for direct produce, the gateway batch endpoint and the detector backlog
     history_days: int  # the detector backlog is `events / history_days` clients x `history_days` days
+    timeline_events: int  # check-ins for the timeline writer measurement (also drained by the detector stage)
     single_posts: int  # check-ins sent one request each to POST /v1/checkins
     batch_size: int  # check-ins per POST /v1/checkins:batch
     http_concurrency: int
@@ -28,11 +29,11 @@ class Plan:
 def make_plan(quick: bool, events: int | None = None) -> Plan:
     """The default plan for a full or a quick run; `events` overrides the check-in count."""
     if quick:
-        plan = Plan(quick=True, events=6_000, history_days=30, single_posts=1_500, batch_size=50, http_concurrency=16,
+        plan = Plan(quick=True, events=4_000, history_days=30, timeline_events=3_000, single_posts=1_500, batch_size=50, http_concurrency=16,
                     alert_seconds=15, background_rate=200, probes_per_second=4, replay_clients=400, replay_days=60,
                     memory_clients=10_000)
     else:
-        plan = Plan(quick=False, events=30_000, history_days=30, single_posts=6_000, batch_size=100,
+        plan = Plan(quick=False, events=30_000, history_days=30, timeline_events=20_000, single_posts=6_000, batch_size=100,
                     http_concurrency=32, alert_seconds=60, background_rate=500, probes_per_second=4,
                     replay_clients=2_000, replay_days=90, memory_clients=50_000)
     if events:

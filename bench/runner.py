@@ -11,14 +11,16 @@ from bench.context import BenchContext, progress_printer
 from bench.machine import describe_machine
 from bench.plan import Plan
 from bench.report import Figure, Report, render_markdown
-from bench.stages import alerts, detector, ingest, replay
+from bench.stages import alerts, detector, ingest, replay, timeline
 from bench.system import BenchSystem, bench_system
 from services.common.settings import KafkaSettings
 
 STAGE_ORDER = ("ingest", "detector", "timeline", "alert latency", "alerts", "replay", "memory")
-# Executed in this order: pure CPU first; the detector drains its backlog before anything else is published,
-# and the alert stage follows while the detector is caught up.
-STAGES = (("replay", replay.run), ("detector", detector.run), ("alerts", alerts.run), ("ingest", ingest.run))
+# Executed in this order: pure CPU first; the timeline measurement needs the check-ins topic to itself;
+# the detector and the bare agent then drain everything on it, and the alert stage follows while the
+# detector is caught up.
+STAGES = (("replay", replay.run), ("timeline", timeline.run), ("detector", detector.run), ("alerts", alerts.run),
+          ("ingest", ingest.run))
 
 
 async def postgres_version(url: str) -> str:

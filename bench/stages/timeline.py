@@ -1,0 +1,33 @@
+"""Timeline writer rows/s beside a naive one-transaction-per-event consumer and raw asyncpg COPY.
+
+The measurement itself is the timeline engineer's `bench/timeline_writer.py` (`measure`); this stage runs
+it on the bench stack and turns its figures into report rows. It publishes its own check-ins and its
+consumers read `rapport.checkins.v1` from the start, so it runs before any other stage publishes there.
+"""
+
+import importlib.util
+
+from bench import targets
+from bench.context import BenchContext
+from bench.report import Figure
+
+WRITER = "timeline writer (batched)"
+
+
+async def run(ctx: BenchContext) -> None:
+    if importlib.util.find_spec("bench.timeline_writer") is None:
+        why = "bench/timeline_writer.py is not in this checkout yet"
+        ctx.report.skip("timeline", f"{WRITER} vs naive", "rows/s", why, targets.TIMELINE_VS_NAIVE)
+        ctx.report.skip("timeline", f"{WRITER} vs COPY", "rows/s", why, targets.TIMELINE_VS_COPY)
+        return
+    from bench.timeline_writer import measure
+
+    figures = await measure(ctx.kafka, ctx.system.state.postgres.url, ctx.plan.timeline_events,
+                            lambda message: ctx.progress(message))
+    note = (f"{figures['events']:,} check-ins = {figures['rows']:,} rows (check-ins + scores), the same rows for all "
+            f"three, each into a fresh database")
+    writer = figures["writer_rows_per_s"]
+    ctx.report.add(Figure("timeline", f"{WRITER} vs naive", "rows/s", writer, "naive consumer (1 tx per event)",
+                          figures["naive_rows_per_s"], targets.TIMELINE_VS_NAIVE, note=note))
+    ctx.report.add(Figure("timeline", f"{WRITER} vs COPY", "rows/s", writer, "raw asyncpg COPY",
+                          figures["copy_rows_per_s"], targets.TIMELINE_VS_COPY))
