@@ -1,0 +1,93 @@
+"""The detector worker on the real broker: several clients in, their signals out; state survives a restart."""
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from schemas.topics import CHECKINS, SIGNALS
+from services.common.kafka import make_producer
+from tests.helpers import ServiceProcess, TopicRecorder
+
+pytestmark = pytest.mark.integration
+
+
+def event(client_id, answers, days_ago=0.0, **extra) -> dict:
+    occurred = datetime.now(UTC) - timedelta(days=days_ago)
+    return {"event_id": str(uuid.uuid4()), "client_id": str(client_id), "occurred_at": occurred.isoformat(),
+            "timezone": "Europe/Berlin", "answers": answers} | extra
+
+
+def brs(score: int) -> list[dict]:
+    return [{"instrument": "brs", "item": i, "value": 6 - score if i % 2 == 0 else score} for i in range(1, 7)]
+
+
+MOOD = [{"instrument": "mood", "item": 1, "value": 5}]
+
+
+@pytest.fixture
+async def producer(kafka_settings):
+    producer = make_producer(kafka_settings)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def publish(producer, *events) -> None:
+    for e in events:
+        await producer.send_and_wait(CHECKINS, json.dumps(e).encode(), key=e["client_id"].encode())
+
+
+def for_client(client_id, kind=None):
+    return lambda v: v.get("client_id") == str(client_id) and (kind is None or v.get("kind") == kind)
+
+
+async def test_signals_for_several_clients_and_state_across_a_restart(kafka_settings, service_env, port, tmp_path,
+                                                                     producer):
+    env = service_env | {"RAPPORT_DETECTOR_WEB_PORT": str(port), "RAPPORT_DETECTOR_DATA_DIR": str(tmp_path / "data"),
+                         "RAPPORT_DETECTOR_CLOCK_INTERVAL_S": "1"}
+    health = f"http://127.0.0.1:{port}/healthz"
+    worker = ServiceProcess(["detector"], env, tmp_path, health).start()
+    risky, writer, resilient, rupture, silent = (uuid.uuid4() for _ in range(5))
+    first_risk = event(risky, [{"instrument": "phq9", "item": 9, "value": 2}])
+    try:
+        await worker.wait_healthy(timeout=90)
+        async with TopicRecorder(kafka_settings, SIGNALS) as signals:
+            await publish(producer, first_risk,
+                          event(writer, MOOD, note="I want to kill myself"),
+                          event(writer, MOOD, note="I would never kill myself", days_ago=0.01),
+                          *[event(resilient, brs(4), days_ago=d) for d in (3, 2, 1)],
+                          event(rupture, [{"instrument": "srs", "item": i, "value": 7.5} for i in range(1, 5)]),
+                          *[event(silent, MOOD, days_ago=d) for d in (12, 11, 10)])
+            acute = (await signals.expect(for_client(risky), timeout=60))[0]
+            assert acute["kind"] == "risk.acute" and acute["severity"] == "critical"
+            assert acute["trigger_event_ids"] == [first_risk["event_id"]]
+            language = await signals.expect(for_client(writer), timeout=30)
+            assert [s["kind"] for s in language] == ["risk.language"]
+            assert (await signals.expect(for_client(rupture)))[0]["kind"] == "alliance.rupture"
+            # The live clock (every second here) notices the silent client's gap without any new check-in.
+            missed = (await signals.expect(for_client(silent), timeout=30))[0]
+            assert missed["kind"] == "engagement.missed_checkins" and missed["evidence"]["prior_checkins"] == 3
+            assert signals.values(for_client(resilient)) == []  # three 4.0 scores: a baseline, no signal
+
+            # Stop the worker (SIGTERM) and start it again: the BRS baseline must come back from the changelog.
+            started = time.monotonic()
+            assert worker.stop() == 0, worker.log_tail()
+            stopped_s = time.monotonic() - started
+            worker = ServiceProcess(["detector"], env, tmp_path, health).start()
+            await worker.wait_healthy(timeout=90)
+            drop = event(resilient, brs(3))
+            await publish(producer, first_risk, drop,
+                          event(risky, MOOD, help_requested=True))  # redelivered risk event, then a marker
+            found = (await signals.expect(for_client(resilient), timeout=90))[0]
+            assert found["kind"] == "resilience.reliable_drop", found
+            assert found["evidence"]["baseline"] == 4.0 and found["evidence"]["baseline_scores"] == 3
+            assert found["trigger_event_ids"] == [drop["event_id"]]
+            await signals.expect(for_client(risky), count=2, timeout=30)
+            risk_ids = [s["signal_id"] for s in signals.values(for_client(risky))]
+            assert len(risk_ids) == len(set(risk_ids)) == 2, "the redelivered check-in must not signal again"
+            print(f"detector stopped in {stopped_s:.1f}s after SIGTERM")
+    finally:
+        worker.stop()
