@@ -21,7 +21,8 @@ from services.dashboard.actions import actions_router
 from services.dashboard.api import api_router
 from services.dashboard.care_teams import CareTeamCache
 from services.dashboard.config import DashboardSettings
-from services.dashboard.live import LiveUpdates
+from services.dashboard.fanout import Fanout
+from services.dashboard.live import LiveReader
 from services.dashboard.publisher import AlertPublisher
 from services.dashboard.signin import signin_router
 from services.dashboard.stream import stream_router
@@ -46,7 +47,8 @@ def create_app(settings: DashboardSettings, engine: AsyncEngine | None = None) -
     owns_engine = engine is None
     engine = engine or make_engine(settings)
     verifier = TokenVerifier(settings.auth)
-    live = LiveUpdates(settings, CareTeamCache(engine, settings.care_team_ttl_s), settings.stream_queue_size)
+    fanout = Fanout(CareTeamCache(engine, settings.care_team_ttl_s), settings.stream_queue_size)
+    live = LiveReader(settings, fanout)
     publisher = AlertPublisher(settings)
 
     @asynccontextmanager
@@ -58,6 +60,7 @@ def create_app(settings: DashboardSettings, engine: AsyncEngine | None = None) -
         try:
             yield
         finally:
+            fanout.end_streams()
             await live.stop()
             await publisher.stop()
             if owns_engine:
@@ -74,12 +77,12 @@ def create_app(settings: DashboardSettings, engine: AsyncEngine | None = None) -
             return False
 
     app = FastAPI(title="rapport dashboard", version=VERSION, lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
-    app.state.engine, app.state.live = engine, live
+    app.state.engine, app.state.fanout, app.state.live = engine, fanout, live
     app.include_router(health_router("dashboard", ready))
     app.include_router(signin_router(verifier, settings.cookie_secure, settings.cookie_max_age_s))
     app.include_router(api_router(engine, verifier))
     app.include_router(actions_router(engine, verifier, publisher))
-    app.include_router(stream_router(engine, verifier, live, settings.heartbeat_s,
+    app.include_router(stream_router(engine, verifier, fanout, settings.heartbeat_s,
                                      timedelta(seconds=settings.resume_margin_s)))
     timeline = timeline_router(engine, verifier)
     if timeline is not None:

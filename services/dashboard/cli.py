@@ -20,7 +20,7 @@ async def serve(stop: asyncio.Event) -> None:
     await server.start()
     log.info("dashboard listening", extra={"host": settings.host, "port": settings.port})
     await stop.wait()
-    app.state.live.end_streams()  # uvicorn waits for open responses, and a stream never ends by itself
+    app.state.fanout.end_streams()  # uvicorn waits for open responses, and a stream never ends by itself
     await server.stop()
 
 

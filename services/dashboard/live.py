@@ -1,4 +1,4 @@
-"""Live updates: one in-process reader of alerts and check-ins per dashboard instance, fanned out to open streams.
+"""Live updates: one in-process reader of alerts and check-ins per dashboard instance, feeding the fan-out.
 
 No consumer group: every instance reads every partition from the end, so each instance can serve
 any therapist; what a stream missed while disconnected is replayed from PostgreSQL (see `stream`).
@@ -9,7 +9,6 @@ owning consumer groups (timeline, notifier) already dead-letter them once.
 import asyncio
 import logging
 from datetime import UTC, datetime
-from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
@@ -20,35 +19,12 @@ from schemas.topics import ALERTS, CHECKINS
 from services.common.kafka import client_options
 from services.common.metrics import REGISTRY
 from services.common.settings import KafkaSettings
-from services.dashboard.care_teams import CareTeamCache
 from services.dashboard.core.events import StreamEvent, alert_event, checkin_event
+from services.dashboard.fanout import Fanout
 
 log = logging.getLogger(__name__)
-open_streams = REGISTRY.gauge("rapport_dashboard_open_streams", "Server-Sent Event streams currently open")
-pushed_total = REGISTRY.counter("rapport_dashboard_pushed_events_total", "events pushed to streams", ["kind"])
 skipped_total = REGISTRY.counter("rapport_dashboard_skipped_records_total", "records the dashboard could not read",
                                  ["topic"])
-
-
-class Subscription:
-    """One open stream: the therapist it belongs to and its bounded queue (None in the queue ends it)."""
-
-    def __init__(self, therapist_id: UUID, size: int):
-        self.therapist_id = therapist_id
-        self.queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue(size)
-
-    def offer(self, event: StreamEvent | None) -> bool:
-        try:
-            self.queue.put_nowait(event)
-            return True
-        except asyncio.QueueFull:
-            return False
-
-    def end(self) -> None:
-        """Drop what is queued and tell the stream to close; the page reconnects and resumes from PostgreSQL."""
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
 
 
 def decode(record: ConsumerRecord) -> StreamEvent:
@@ -64,25 +40,14 @@ def _log_failure(task: asyncio.Task) -> None:
         log.error("live updates stopped", exc_info=task.exception())
 
 
-class LiveUpdates:
-    """Reads `rapport.alerts.v1` and `rapport.checkins.v1` and pushes each event to its care team's streams."""
+class LiveReader:
+    """Reads `rapport.alerts.v1` and `rapport.checkins.v1` from their end and pushes each event to the fan-out."""
 
-    def __init__(self, settings: KafkaSettings, care_teams: CareTeamCache, queue_size: int = 1000):
-        self.settings, self.care_teams, self.queue_size = settings, care_teams, queue_size
-        self.subscriptions: set[Subscription] = set()
+    def __init__(self, settings: KafkaSettings, fanout: Fanout):
+        self.settings, self.fanout = settings, fanout
         self.ready = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
-
-    def subscribe(self, therapist_id: UUID) -> Subscription:
-        subscription = Subscription(therapist_id, self.queue_size)
-        self.subscriptions.add(subscription)
-        open_streams.set(len(self.subscriptions))
-        return subscription
-
-    def unsubscribe(self, subscription: Subscription) -> None:
-        self.subscriptions.discard(subscription)
-        open_streams.set(len(self.subscriptions))
 
     def healthy(self) -> bool:
         """Assigned to every partition and still reading."""
@@ -94,14 +59,7 @@ class LiveUpdates:
         self._task = asyncio.create_task(self._run(), name="dashboard-live-updates")
         self._task.add_done_callback(_log_failure)
 
-    def end_streams(self) -> None:
-        """Close every open stream (before a server shutdown, which waits for open responses)."""
-        for subscription in list(self.subscriptions):
-            subscription.end()
-
     async def stop(self) -> None:
-        """End every open stream, then stop reading."""
-        self.end_streams()
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -141,16 +99,4 @@ class LiveUpdates:
             log.warning("skipped unreadable record", extra={"topic": record.topic, "partition": record.partition,
                                                             "offset": record.offset, "error": type(exc).__name__})
             return
-        await self.push(event)
-
-    async def push(self, event: StreamEvent) -> None:
-        """Offer `event` to the open streams of its client's care team; a full stream is ended (it will resume)."""
-        for subscription in list(self.subscriptions):
-            if event.client_id not in await self.care_teams.client_ids(subscription.therapist_id):
-                continue
-            if subscription.offer(event):
-                pushed_total.inc(kind=event.kind)
-            else:
-                log.warning("stream fell behind, ending it", extra={"therapist_id": str(subscription.therapist_id)})
-                self.unsubscribe(subscription)
-                subscription.end()
+        await self.fanout.push(event)

@@ -15,7 +15,7 @@ from services.dashboard import queries
 from services.dashboard.core.events import (
     HEARTBEAT_FRAME, StreamEvent, alert_event_from_row, checkin_event_from_row, parse_cursor, replay_order, resume_from,
 )
-from services.dashboard.live import LiveUpdates
+from services.dashboard.fanout import Fanout
 from services.dashboard.signin import current_therapist
 
 RETRY_MS = 3000
@@ -39,7 +39,7 @@ async def missed_events(engine: AsyncEngine, therapist_id: UUID, last_event_id: 
         return events
 
 
-def stream_router(engine: AsyncEngine, verifier: TokenVerifier, live: LiveUpdates, heartbeat_s: float,
+def stream_router(engine: AsyncEngine, verifier: TokenVerifier, fanout: Fanout, heartbeat_s: float,
                   resume_margin: timedelta) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["dashboard"])
 
@@ -53,7 +53,7 @@ def stream_router(engine: AsyncEngine, verifier: TokenVerifier, live: LiveUpdate
         resume_after = last_event_id or request.query_params.get("last_event_id")
 
         async def frames() -> AsyncIterator[str]:
-            subscription = live.subscribe(therapist_id)  # before the replay, so nothing falls in between
+            subscription = fanout.subscribe(therapist_id)  # before the replay, so nothing falls in between
             try:
                 yield f"retry: {RETRY_MS}\n: connected\n\n"
                 sent: set[UUID] = set()
@@ -71,7 +71,7 @@ def stream_router(engine: AsyncEngine, verifier: TokenVerifier, live: LiveUpdate
                     if event.event_id not in sent:
                         yield event.frame()
             finally:
-                live.unsubscribe(subscription)
+                fanout.unsubscribe(subscription)
 
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(frames(), media_type="text/event-stream", headers=headers)

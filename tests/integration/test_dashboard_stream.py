@@ -119,7 +119,7 @@ async def instances(engine, database_url, kafka_settings):  # noqa: F811 - the i
         apps.append(app)
     yield Instances(urls, apps)
     for app, server in servers:
-        app.state.live.end_streams()
+        app.state.fanout.end_streams()
         await server.stop()
 
 
@@ -142,7 +142,7 @@ async def test_each_therapist_is_pushed_only_their_care_team(instances, engine, 
     assert a_stream.about(teams.foreign) == []
     assert "private words" not in json.dumps(b_stream.events), "check-in events carry ids and times only"
     for app in instances.apps:  # a closed connection ends its stream and frees its queue
-        await wait_until(lambda app=app: _async(not app.state.live.subscriptions), timeout=10,
+        await wait_until(lambda app=app: _async(not app.state.fanout.subscriptions), timeout=10,
                          reason="the closed streams to unsubscribe")
 
 

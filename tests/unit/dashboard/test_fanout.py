@@ -3,9 +3,8 @@
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from services.common.settings import KafkaSettings
 from services.dashboard.core.events import StreamEvent
-from services.dashboard.live import LiveUpdates
+from services.dashboard.fanout import Fanout
 
 
 class FixedCareTeams:
@@ -22,7 +21,7 @@ def event_about(client_id) -> StreamEvent:
 
 async def test_events_reach_only_the_care_teams_streams():
     a, b, shared, foreign = uuid4(), uuid4(), uuid4(), uuid4()
-    live = LiveUpdates(KafkaSettings(), FixedCareTeams({a: {shared}, b: {shared, foreign}}))
+    live = Fanout(FixedCareTeams({a: {shared}, b: {shared, foreign}}))
     stream_a, stream_b = live.subscribe(a), live.subscribe(b)
 
     for client_id in (foreign, shared):
@@ -34,7 +33,7 @@ async def test_events_reach_only_the_care_teams_streams():
 
 async def test_a_stream_that_falls_behind_is_ended_and_unsubscribed():
     therapist, client_id = uuid4(), uuid4()
-    live = LiveUpdates(KafkaSettings(), FixedCareTeams({therapist: {client_id}}), queue_size=2)
+    live = Fanout(FixedCareTeams({therapist: {client_id}}), queue_size=2)
     stream = live.subscribe(therapist)
 
     for _ in range(3):
@@ -45,7 +44,7 @@ async def test_a_stream_that_falls_behind_is_ended_and_unsubscribed():
 
 
 async def test_end_streams_closes_every_open_stream():
-    live = LiveUpdates(KafkaSettings(), FixedCareTeams({}))
+    live = Fanout(FixedCareTeams({}))
     streams = [live.subscribe(uuid4()) for _ in range(3)]
     live.end_streams()
     assert all(s.queue.get_nowait() is None for s in streams)
