@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from schemas.alert import AlertEvent
 from schemas.errors import summarize_validation_error
@@ -47,7 +48,13 @@ class SignalHandler:
             signal = await self._decode(record)
             if signal is None:
                 continue
-            event, decision = await self.store.open_alert(signal, self.policy, self.clock())
+            try:
+                event, decision = await self.store.open_alert(signal, self.policy, self.clock())
+            except DBAPIError as exc:
+                if not _is_data_exception(exc):
+                    raise  # transient (database down, lock timeout): the loop retries the batch
+                await send_to_dlq(self.producer, record, f"signal not storable: SQLSTATE {_sqlstate(exc)}", SERVICE)
+                continue
             if decision is not None:
                 alerts_total.inc(severity=signal.severity.value, delivery=decision.delivery.value)
                 log.info("alert opened", extra={"alert_id": str(event.alert_id), "signal_id": str(signal.signal_id),
@@ -63,3 +70,12 @@ class SignalHandler:
         except ValidationError as exc:
             await send_to_dlq(self.producer, record, f"invalid signal.detected: {summarize_validation_error(exc)}", SERVICE)
             return None
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    return getattr(exc.orig, "sqlstate", None) or ""
+
+
+def _is_data_exception(exc: DBAPIError) -> bool:
+    """SQLSTATE class 22 (e.g. a NUL character in text): valid JSON that PostgreSQL will never store."""
+    return _sqlstate(exc).startswith("22")

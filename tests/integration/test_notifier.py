@@ -171,3 +171,15 @@ async def test_the_daily_digest_lists_low_and_info_alerts_for_the_primary_therap
 
 async def _count_at_least(rows_awaitable, n):
     return len(await rows_awaitable) >= n
+
+
+async def test_a_signal_postgresql_cannot_store_goes_to_the_dead_letter_topic(notifier, engine, producer, kafka_settings):
+    client_id, _ = await seed_team(engine)
+    unstorable = make_signal(client_id, SignalKind.RISK_LANGUAGE, Severity.HIGH).model_copy(update={"evidence": {"match": "a\x00b"}})
+    after = make_signal(client_id, SignalKind.ALLIANCE_RUPTURE, Severity.HIGH)
+    async with TopicRecorder(kafka_settings, DLQ) as recorder:
+        await send(producer, unstorable)
+        await send(producer, after)
+        await recorder.expect(lambda v: v.get("signal_id") == str(unstorable.signal_id), reason="the unstorable signal on the DLQ")
+    await wait_until(lambda: alert_rows(engine, client_id), reason="the next signal's alert: the partition keeps moving")
+    assert [r.signal_id for r in await alert_rows(engine, client_id)] == [after.signal_id]
