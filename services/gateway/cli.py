@@ -6,8 +6,10 @@ import typer
 def register(app: typer.Typer) -> None:
     """`rapport gateway [openapi]`, plus the client-side tools that talk to it: `checkin` and `simulate`."""
     from services.client.cli import register as register_checkin
+    from services.simulator.cli import register as register_simulate
 
     register_checkin(app)
+    register_simulate(app)
     gateway_app = typer.Typer(help="The HTTP gateway for client apps.", invoke_without_command=True)
     app.add_typer(gateway_app, name="gateway")
 
