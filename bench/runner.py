@@ -11,7 +11,7 @@ from bench.context import BenchContext, progress_printer
 from bench.machine import describe_machine
 from bench.plan import Plan
 from bench.report import Figure, Report, render_markdown
-from bench.stages import alerts, detector, ingest, replay, timeline
+from bench.stages import alerts, detector, ingest, memory, replay, timeline
 from bench.system import BenchSystem, bench_system
 from services.common.settings import KafkaSettings
 
@@ -20,7 +20,7 @@ STAGE_ORDER = ("ingest", "detector", "timeline", "alert latency", "alerts", "rep
 # the detector and the bare agent then drain everything on it, and the alert stage follows while the
 # detector is caught up.
 STAGES = (("replay", replay.run), ("timeline", timeline.run), ("detector", detector.run), ("alerts", alerts.run),
-          ("ingest", ingest.run))
+          ("ingest", ingest.run), ("memory", memory.run))
 
 
 async def postgres_version(url: str) -> str:

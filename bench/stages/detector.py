@@ -7,6 +7,7 @@ end (offset commits every 2.8 s are too coarse for that).
 """
 
 import asyncio
+import json
 import time
 from datetime import UTC, datetime
 
@@ -59,6 +60,7 @@ async def drain(ctx: BenchContext, metrics_url: str, metric: str, total: int, la
     if not samples or samples[-1][1] < total:
         raise RuntimeError(f"{label} processed {samples[-1][1] if samples else 0:,} of {total:,} check-ins in time")
     measured = drain_rate(samples, total)
+    (ctx.system.log_dir / f"{process}-drain.json").write_text(json.dumps(samples))
     ctx.progress(f"detector: {label}: {measured or 0:,.0f} check-ins/s")
     return measured
 
