@@ -6,8 +6,10 @@ Lifecycle: `open -> acknowledged -> resolved`, or `open -> resolved`. Every step
 Therapist actions also append an `access_audit` row. `opened` and `escalated` belong to the notifier.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 from uuid import UUID, uuid5
 
 from sqlalchemy import select, update
@@ -48,6 +50,16 @@ def alert_event_id(alert_id: UUID, transition: AlertTransition | str) -> UUID:
     return uuid5(ALERT_NAMESPACE, f"{alert_id}|{AlertTransition(transition).value}")
 
 
+Role = Literal["primary", "member", "escalation"]
+DEFAULT_ROUTES: dict[Severity, tuple[Role, ...]] = {
+    Severity.CRITICAL: ("primary", "member"),
+    Severity.HIGH: ("primary",),
+    Severity.MEDIUM: ("primary",),
+    Severity.LOW: ("primary",),
+    Severity.INFO: ("primary",),
+}
+
+
 @dataclass(frozen=True)
 class CareTeam:
     """A client's care team by role; routing picks recipients from it."""
@@ -65,15 +77,19 @@ class CareTeam:
     def everyone(self) -> list[UUID]:
         return _unique(self.primary + self.members + self.escalation)
 
-    def recipients(self, severity: Severity | str) -> list[UUID]:
-        """Critical: every clinician at once; anything else: the primary therapist (else the members)."""
-        if Severity(severity) is Severity.CRITICAL:
-            return self.clinicians or list(self.escalation)
-        return list(self.primary) or list(self.members)
+    def with_roles(self, roles: Iterable[Role]) -> list[UUID]:
+        """Therapists holding these roles; when nobody does, every clinician, else the escalation contact."""
+        by_role = {"primary": self.primary, "member": self.members, "escalation": self.escalation}
+        chosen = _unique(t for role in roles for t in by_role[role])
+        return chosen or self.clinicians or list(self.escalation)
+
+    def recipients(self, severity: Severity | str, routes: Mapping[Severity, Iterable[Role]] = DEFAULT_ROUTES) -> list[UUID]:
+        """Default routing: critical to every clinician at once; anything else to the primary therapist."""
+        return self.with_roles(routes[Severity(severity)])
 
     def escalation_recipients(self) -> list[UUID]:
         """The escalation contact; a team without one escalates to every clinician."""
-        return list(self.escalation) or self.clinicians
+        return self.with_roles(("escalation",))
 
 
 def _unique(ids) -> list[UUID]:

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pydantic import Field, model_validator
 
 from schemas.signal import Severity
+from services.common.alerts import DEFAULT_ROUTES, Role
 from services.common.settings import DatabaseSettings, KafkaSettings, service_config
 from services.notifier.core import PolicyConfig, QuietHours
 
@@ -19,6 +20,11 @@ class NotifierSettings(KafkaSettings, DatabaseSettings):
     group_id: str = Field("rapport-notifier", description="Kafka consumer group over rapport.signals.v1")
     escalation_after_s: float = Field(900, gt=0, description="unacknowledged critical alerts escalate after this")
     escalation_poll_s: float = Field(1.0, gt=0, description="how often the durable escalation timers are checked")
+    routes: dict[Severity, list[Role]] = Field(
+        default_factory=dict,
+        description='care-team roles an alert is pushed to, per severity, as JSON, e.g. {"high": ["primary", "member"]};'
+                    ' unset severities keep the default (critical: primary+member, others: primary)',
+    )
     cooldown_high_s: float = Field(86_400, ge=0, description="a repeat high signal (client, kind) inside this is suppressed")
     cooldown_medium_s: float = Field(259_200, ge=0, description="the same for medium signals (default 72 h)")
     quiet_hours: str = Field("", description="e.g. '22:00-07:00': non-critical pushes go to the digest; empty = none")
@@ -41,6 +47,7 @@ class NotifierSettings(KafkaSettings, DatabaseSettings):
         """The pure policy's configuration from these settings."""
         return PolicyConfig(
             escalation_after=timedelta(seconds=self.escalation_after_s),
+            routes=DEFAULT_ROUTES | {severity: tuple(roles) for severity, roles in self.routes.items()},
             cooldowns={Severity.HIGH: timedelta(seconds=self.cooldown_high_s),
                        Severity.MEDIUM: timedelta(seconds=self.cooldown_medium_s)},
             quiet_hours=QuietHours.parse(self.quiet_hours, self.quiet_hours_timezone),

@@ -34,7 +34,7 @@ async def run_digest(settings: NotifierSettings, day: str | None, timezone: str,
     the_day = parse_day(day, timezone)
     engine = make_engine(settings)
     try:
-        items, names = await digest_items(engine, *day_bounds(the_day, timezone))
+        items, names = await digest_items(engine, *day_bounds(the_day, timezone), settings.policy().routes)
     finally:
         await engine.dispose()
     digests = build_digests(items, names)

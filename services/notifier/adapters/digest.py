@@ -1,18 +1,21 @@
 """The digest's read: alerts delivered to the digest in a time range, with recipients and therapist names."""
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.alerts import care_team
+from schemas.signal import Severity
+from services.common.alerts import DEFAULT_ROUTES, Role, care_team
 from services.common.tables import alerts, clients, therapists
 from services.notifier.core import Delivery
 from services.notifier.core.digest import DigestItem
 
 
-async def digest_items(engine: AsyncEngine, start: datetime, end: datetime) -> tuple[list[DigestItem], dict[UUID, str]]:
+async def digest_items(engine: AsyncEngine, start: datetime, end: datetime,
+                       routes: Mapping[Severity, Iterable[Role]] = DEFAULT_ROUTES) -> tuple[list[DigestItem], dict[UUID, str]]:
     """Alerts that went to the digest in [start, end) with their recipients, and the therapists' names."""
     async with engine.connect() as conn:
         rows = (
@@ -26,7 +29,7 @@ async def digest_items(engine: AsyncEngine, start: datetime, end: datetime) -> t
         teams = {client_id: await care_team(conn, client_id) for client_id in {r.client_id for r in rows}}
         items = [
             DigestItem(r.alert_id, r.client_id, r.client_name or str(r.client_id), r.kind, r.severity, r.summary,
-                       r.observed_at, tuple(teams[r.client_id].recipients(r.severity)))
+                       r.observed_at, tuple(teams[r.client_id].recipients(r.severity, routes)))
             for r in rows
         ]
         ids = {t for item in items for t in item.recipients}

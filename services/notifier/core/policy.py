@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from schemas.signal import Severity, SignalDetected
-from services.common.alerts import CareTeam
+from services.common.alerts import DEFAULT_ROUTES, CareTeam, Role
 
 
 class Delivery(StrEnum):
@@ -58,6 +58,8 @@ class PolicyConfig(BaseModel):
     """Everything the policy needs to know; built from the notifier's settings."""
 
     escalation_after: timedelta = timedelta(minutes=15)
+    routes: dict[Severity, tuple[Role, ...]] = Field(default_factory=lambda: dict(DEFAULT_ROUTES),
+                                                     description="care-team roles pushed per severity")
     cooldowns: dict[Severity, timedelta] = Field(default_factory=_default_cooldowns)
     push_severities: frozenset[Severity] = frozenset({Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM})
     quiet_hours: QuietHours | None = None
@@ -84,15 +86,15 @@ class AlertPolicy:
         """`nearest_push_observed_at`: observed_at of the pushed alert of this client and kind nearest in event time."""
         severity = signal.severity
         if severity is Severity.CRITICAL:
-            return Decision(Delivery.PUSH, team.recipients(severity), now + self.config.escalation_after,
-                            "critical: every clinician now, escalation timer set")
+            return Decision(Delivery.PUSH, team.recipients(severity, self.config.routes),
+                            now + self.config.escalation_after, "critical: pushed now, escalation timer set")
         if severity not in self.config.push_severities:
             return Decision(Delivery.DIGEST, reason=f"{severity.value}: daily digest")
         if self._cooling_down(signal, nearest_push_observed_at):
             return Decision(Delivery.SUPPRESSED, reason=f"cooldown for {signal.kind.value}")
         if self.config.quiet_hours and self.config.quiet_hours.contains(now):
             return Decision(Delivery.DIGEST, reason="quiet hours: held for the digest, visible in the inbox")
-        return Decision(Delivery.PUSH, team.recipients(severity), reason=f"{severity.value}: primary therapist")
+        return Decision(Delivery.PUSH, team.recipients(severity, self.config.routes), reason=f"{severity.value}: pushed")
 
     def _cooling_down(self, signal: SignalDetected, nearest_push_observed_at: datetime | None) -> bool:
         cooldown = self.config.cooldowns.get(signal.severity)

@@ -73,3 +73,22 @@ def test_empty_quiet_hours_mean_none():
     assert QuietHours.parse("") is None
     with pytest.raises(ValueError):
         QuietHours.parse("22:00-07:00", "Mars/Olympus")
+
+
+def test_routes_are_configuration():
+    policy = AlertPolicy(PolicyConfig(routes={**PolicyConfig().routes, Severity.HIGH: ("primary", "member")}))
+    assert policy.decide(signal(Severity.HIGH), TEAM, None, NOW).recipients == [PRIMARY, MEMBER]
+    assert policy.decide(signal(Severity.MEDIUM), TEAM, None, NOW).recipients == [PRIMARY]
+
+
+def test_settings_override_single_routes_and_reject_unknown_roles(monkeypatch):
+    from pydantic import ValidationError
+
+    from services.notifier.config import NotifierSettings
+
+    monkeypatch.setenv("RAPPORT_NOTIFIER_ROUTES", '{"medium": ["member"]}')
+    routes = NotifierSettings().policy().routes
+    assert routes[Severity.MEDIUM] == ("member",) and routes[Severity.CRITICAL] == ("primary", "member")
+    monkeypatch.setenv("RAPPORT_NOTIFIER_ROUTES", '{"medium": ["boss"]}')
+    with pytest.raises(ValidationError, match="routes"):
+        NotifierSettings()
