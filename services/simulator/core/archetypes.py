@@ -91,7 +91,7 @@ def make_profile(archetype: Archetype, days: int, rng: random.Random) -> Profile
         archetype=archetype,
         mood_base=rng.uniform(5.8, 7.5) if archetype != Archetype.ACUTE_RISK else rng.uniform(4.5, 5.5),
         brs_base=rng.uniform(3.7, 4.2),
-        srs_item_base=rng.uniform(9.3, 9.6),
+        srs_item_base=rng.uniform(9.5, 9.8),
         adherence=rng.uniform(0.7, 0.95),
         offline_share=rng.choice([0.0, 0.05, 0.15, 0.4]),
         checkin_hour=rng.choice([7.5, 8.5, 12.5, 19.0, 21.0, 22.5]),

@@ -30,7 +30,7 @@ def brs_items(mean: float, rng: random.Random) -> list[dict]:
     answers = []
     for item in range(1, 7):
         target = 6 - mean if item % 2 == 0 else mean
-        answers.append({"instrument": "brs", "item": item, "value": int(_clip(round(rng.gauss(target, 0.5)), 1, 5))})
+        answers.append({"instrument": "brs", "item": item, "value": int(_clip(round(rng.gauss(target, 0.35)), 1, 5))})
     return answers
 
 
@@ -42,7 +42,7 @@ def phq9_items(mood: float, rng: random.Random, item9: int = 0) -> list[dict]:
 
 
 def srs_items(mean: float, rng: random.Random) -> list[dict]:
-    return [{"instrument": "srs", "item": i, "value": round(_clip(rng.gauss(mean, 0.3), 0, 10), 1)} for i in range(1, 5)]
+    return [{"instrument": "srs", "item": i, "value": round(_clip(rng.gauss(mean, 0.2), 0, 10), 1)} for i in range(1, 5)]
 
 
 def local_instant(day: date, hour: float, zone: ZoneInfo) -> datetime:

@@ -76,9 +76,10 @@ def simulate_client(seed: int, index: int, days: int, until: datetime) -> tuple[
 
 
 def _arrival(occurred_at: datetime, offline_share: float, rng: random.Random) -> datetime:
-    # Offline phones sync within two days, so a late check-in never looks like a missed one.
+    # Offline phones sync within 18 hours: with at most one skipped day in between, a late check-in still
+    # arrives before the 3-day missed-check-in deadline, so only disengaged clients should trigger one.
     if rng.random() < offline_share:
-        return occurred_at + timedelta(hours=rng.uniform(1, 40))
+        return occurred_at + timedelta(hours=rng.uniform(1, 18))
     return occurred_at + timedelta(seconds=rng.uniform(1, 120))
 
 
