@@ -15,7 +15,7 @@ from schemas.topics import ALERTS, CHECKINS
 from services.common.auth import TokenVerifier
 from services.common.db import make_engine
 from services.common.http import health_router
-from services.common.kafka import ensure_topics
+from services.common.kafka import ensure_topics, wait_for_broker
 from services.common.version import VERSION
 from services.dashboard.actions import actions_router
 from services.dashboard.api import api_router
@@ -53,6 +53,7 @@ def create_app(settings: DashboardSettings, engine: AsyncEngine | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        await wait_for_broker(settings, timeout_s=60)  # started beside the broker (compose, rapport dev)
         await ensure_topics(settings, (ALERTS, CHECKINS))
         await publisher.start()
         if settings.live_updates:
