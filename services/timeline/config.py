@@ -14,6 +14,8 @@ class TimelineSettings(KafkaSettings, DatabaseSettings):
     port: int = Field(8082, ge=0, le=65535, description="port of the /healthz, /readyz and /metrics endpoint")
     group_id: str = Field("rapport-timeline", description="Kafka consumer group of the writer")
     batch_max_records: int = Field(1000, ge=1, description="most records written in one transaction")
+    chunk_records: int = Field(250, ge=1, description="records per insert statement; the next chunk is decoded "
+                                                      "while PostgreSQL inserts the previous one")
     batch_max_wait_ms: int = Field(200, ge=1, description="longest wait for a batch to fill before writing it")
     retry_initial_s: float = Field(0.5, gt=0, description="first back-off after a failed batch (database down)")
     retry_max_s: float = Field(10.0, gt=0, description="longest back-off between retries of a failed batch")

@@ -39,7 +39,8 @@ async def serve(settings: TimelineSettings, stop: asyncio.Event) -> None:
         await producer.start()
         resources.push_async_callback(producer.stop)
 
-        writer = TimelineWriter(store, lambda record, reason: send_to_dlq(producer, record, reason, SERVICE))
+        writer = TimelineWriter(store, lambda record, reason: send_to_dlq(producer, record, reason, SERVICE),
+                                settings.chunk_records)
         consumer = ConsumerLoop(SERVICE, settings, TOPICS, settings.group_id, writer.handle, batch_limits(settings))
         await consumer.start()
         resources.push_async_callback(consumer.close)

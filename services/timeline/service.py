@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from aiokafka import ConsumerRecord
 
@@ -30,40 +30,48 @@ class TimelineWriter:
     to the dead-letter topic while everything else is written.
     """
 
-    def __init__(self, store: TimelineStore, dead_letter: DeadLetter):
+    def __init__(self, store: TimelineStore, dead_letter: DeadLetter, chunk_records: int = 250):
         self.store = store
         self.dead_letter = dead_letter
+        self.chunk_records = chunk_records
 
     async def handle(self, records: list[ConsumerRecord]) -> None:
         started = time.perf_counter()
-        batch, parts, rejected = RowBatch(), [], []
-        for record in records:
-            try:
-                rows = rows_for(record.topic, record.value)
-            except UnusableRecord as exc:
-                rejected.append((record, str(exc)))
-                continue
-            parts.append((record, rows))
-            batch.add(rows)
-        if len(batch):
-            rejected += await self._write(batch, parts)
-        for record, reason in rejected:
-            await self.dead_letter(record, reason)
-        batch_seconds.set(time.perf_counter() - started)
+        parts: list[tuple[ConsumerRecord, RowBatch]] = []
+        rejected: list[tuple[ConsumerRecord, str]] = []
 
-    async def _write(self, batch: RowBatch, parts: list[tuple[ConsumerRecord, RowBatch]]) -> list[tuple]:
+        def decoded_chunks() -> Iterator[RowBatch]:
+            """Decode lazily, chunk by chunk, so the store inserts one chunk while the next is decoded."""
+            for start in range(0, len(records), self.chunk_records):
+                chunk = RowBatch()
+                for record in records[start:start + self.chunk_records]:
+                    try:
+                        rows = rows_for(record.topic, record.value)
+                    except UnusableRecord as exc:
+                        rejected.append((record, str(exc)))
+                        continue
+                    parts.append((record, rows))
+                    chunk.add(rows)
+                yield chunk
+
+        chunks = decoded_chunks()
         try:
-            counts = await self.store.write(batch)
+            counts = await self.store.write_chunks(chunks)
         except Exception as exc:
             if not is_data_error(exc):
                 raise
+            for _ in chunks:  # decode whatever the failed transaction had not reached yet
+                pass
             log.warning("batch refused by the database, writing record by record",
                         extra={"records": len(parts), "error": type(exc).__name__})
-            return await self._write_one_by_one(parts)
-        for table, offered in counts.offered.items():
-            rows_offered.inc(offered, table=table)
-            rows_inserted.inc(counts.inserted[table], table=table)
-        return []
+            rejected += await self._write_one_by_one(parts)
+        else:
+            for table, offered in counts.offered.items():
+                rows_offered.inc(offered, table=table)
+                rows_inserted.inc(counts.inserted[table], table=table)
+        for record, reason in rejected:
+            await self.dead_letter(record, reason)
+        batch_seconds.set(time.perf_counter() - started)
 
     async def _write_one_by_one(self, parts: list[tuple[ConsumerRecord, RowBatch]]) -> list[tuple]:
         outcomes = await self.store.write_each([rows for _, rows in parts])

@@ -1,0 +1,198 @@
+"""Timeline writer benchmark (not a test): sustained rows/s of the writer beside a naive consumer and raw COPY.
+
+All three write the same check-ins, taken from `rapport.checkins.v1`, into fresh databases of their own:
+- writer: the service's own `ConsumerLoop` + `TimelineWriter` (batched `unnest` inserts, one transaction per batch);
+- naive: an aiokafka consumer doing one transaction per event, one INSERT per row, offsets committed per fetch;
+- COPY: asyncpg `copy_records_to_table` of the same rows, built beforehand (the database's ceiling).
+Run alone: `python -m bench.timeline_writer [--events N]` (env URLs, else testcontainers, else embedded stack).
+The suite calls `measure(kafka, server_url, events, progress)` and gets the figures as a dict.
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer
+
+from migrations.runner import upgrade
+from schemas.topics import CHECKINS
+from services.common.kafka import BatchLimits, ConsumerLoop, client_options, ensure_topics, make_producer, wait_for_broker
+from services.common.settings import KafkaSettings
+from services.common.stack import LocalStack, create_database, drop_database
+from services.timeline.service import TimelineWriter
+from services.timeline.store import STATEMENTS, TimelineStore, plain_dsn
+from services.timeline.writer import RowBatch, rows_for
+
+ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC")
+
+
+def checkins(count: int, seed: int = 11) -> list[dict]:
+    """Daily mood for 200 clients, BRS weekly and PHQ-9 fortnightly, like a real cohort's mix."""
+    rng, clients, start = random.Random(seed), [uuid.uuid4() for _ in range(200)], datetime(2026, 1, 1, tzinfo=UTC)
+    events = []
+    for n in range(count):
+        day, client = divmod(n, len(clients))
+        answers = [{"instrument": "mood", "item": 1, "value": rng.randint(0, 10)}]
+        if (day + client) % 7 == 0:
+            answers += [{"instrument": "brs", "item": i, "value": rng.randint(1, 5)} for i in range(1, 7)]
+        if (day + client) % 14 == 3:
+            answers += [{"instrument": "phq9", "item": i, "value": rng.randint(0, 3)} for i in range(1, 10)]
+        events.append({"event_id": str(uuid.uuid4()), "client_id": str(clients[client]), "timezone": ZONES[client % 4],
+                       "occurred_at": (start + timedelta(days=day % 300, minutes=rng.randint(0, 900))).isoformat(),
+                       "answers": answers, "note": "bench" if n % 5 == 0 else None})
+    return events
+
+
+async def produce(kafka: KafkaSettings, events: list[dict]) -> None:
+    producer = make_producer(kafka, linger_ms=20)
+    await producer.start()
+    try:
+        futures = [await producer.send(CHECKINS, json.dumps(e).encode(), key=e["client_id"].encode()) for e in events]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+class Clock:
+    """Time from the first record handed to a consumer to the moment `total` records are durable."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.first, self.finished = total, 0, None, asyncio.Event()
+
+    def start(self) -> None:
+        self.first = self.first or time.perf_counter()
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.done >= self.total and not self.finished.is_set():
+            self.seconds = time.perf_counter() - self.first
+            self.finished.set()
+
+
+async def run_writer(kafka: KafkaSettings, url: str, total: int) -> float:
+    store, clock = await TimelineStore.open(url), Clock(total)
+    writer = TimelineWriter(store, lambda record, reason: asyncio.sleep(0))
+
+    async def timed(records):
+        clock.start()
+        await writer.handle(records)
+        clock.add(len(records))
+
+    loop = ConsumerLoop("bench-timeline", kafka, [CHECKINS], f"bench-writer-{uuid.uuid4().hex[:6]}", timed,
+                        BatchLimits(max_records=1000))
+    await loop.start()
+    task = asyncio.create_task(loop.run())
+    await clock.finished.wait()
+    loop.stop()
+    await task
+    await loop.close()
+    await store.close()
+    return clock.seconds
+
+
+async def run_naive(kafka: KafkaSettings, url: str, total: int) -> float:
+    conn, clock = await asyncpg.connect(plain_dsn(url)), Clock(total)
+    consumer = AIOKafkaConsumer(CHECKINS, **client_options(kafka), group_id=f"bench-naive-{uuid.uuid4().hex[:6]}",
+                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                session_timeout_ms=kafka.kafka_session_timeout_ms)
+    await consumer.start()
+    try:
+        while not clock.finished.is_set():
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                for record in records:
+                    clock.start()
+                    rows = rows_for(record.topic, record.value)
+                    async with conn.transaction():
+                        for table in ("checkins", "scores"):
+                            for row in getattr(rows, table):  # the same statement, one row at a time
+                                await conn.execute(STATEMENTS[table], *[[value] for value in row])
+                    clock.add(1)
+            if batches:
+                await consumer.commit()
+    finally:
+        await consumer.stop()
+        await conn.close()
+    return clock.seconds
+
+
+async def run_copy(url: str, batch: RowBatch) -> float:
+    conn = await asyncpg.connect(plain_dsn(url))
+    try:
+        started = time.perf_counter()
+        async with conn.transaction():
+            await conn.copy_records_to_table("checkins", records=batch.checkins, columns=list(batch.checkins[0]._fields))
+            await conn.copy_records_to_table("scores", records=batch.scores, columns=list(batch.scores[0]._fields))
+        return time.perf_counter() - started
+    finally:
+        await conn.close()
+
+
+async def measure(kafka: KafkaSettings, server_url: str, events: int, progress=print) -> dict:
+    """Produce `events` check-ins, then time the writer, the naive consumer and COPY on them; return figures."""
+    await ensure_topics(kafka)
+    data = checkins(events)
+    batch = RowBatch()
+    for event in data:
+        batch.add(rows_for(CHECKINS, json.dumps(event).encode()))
+    rows = len(batch)
+    progress(f"timeline bench: producing {events} check-ins ({rows} rows)")
+    await produce(kafka, data)
+    figures = {"events": events, "rows": rows}
+    for name in ("copy", "writer", "naive"):
+        database = f"rapport_bench_{name}_{uuid.uuid4().hex[:6]}"
+        url = await asyncio.to_thread(create_database, server_url, database)
+        try:
+            await asyncio.to_thread(upgrade, url)
+            progress(f"timeline bench: {name} ...")
+            seconds = await {"copy": lambda: run_copy(url, batch), "writer": lambda: run_writer(kafka, url, events),
+                             "naive": lambda: run_naive(kafka, url, events)}[name]()
+            figures[f"{name}_rows_per_s"] = rows / seconds
+            figures[f"{name}_seconds"] = seconds
+        finally:
+            await asyncio.to_thread(drop_database, server_url, database)
+    figures["writer_vs_naive"] = figures["writer_rows_per_s"] / figures["naive_rows_per_s"]
+    figures["writer_vs_copy"] = figures["writer_rows_per_s"] / figures["copy_rows_per_s"]
+    return figures
+
+
+def table(figures: dict) -> str:
+    lines = [f"{figures['events']:,} check-ins = {figures['rows']:,} rows (check-ins + scores), same data for all three",
+             "", "| contender | seconds | rows/s | writer ratio |", "|---|---|---|---|"]
+    for name, label in (("writer", "timeline writer (batched unnest)"), ("naive", "naive (1 tx per event)"),
+                        ("copy", "raw asyncpg COPY")):
+        ratio = figures["writer_rows_per_s"] / figures[f"{name}_rows_per_s"]
+        lines.append(f"| {label} | {figures[f'{name}_seconds']:.2f} | {figures[f'{name}_rows_per_s']:,.0f} | "
+                     f"{ratio:.2f}x |")
+    lines += ["", f"writer vs naive: {figures['writer_vs_naive']:.1f}x (target >= 10x); "
+                  f"writer vs COPY: {figures['writer_vs_copy']:.0%} (target >= 40%)"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="rapport-timeline-bench-") as root:
+        stack = LocalStack(Path(root))
+        state = stack.up(progress=lambda m: print(m, file=sys.stderr))
+        try:
+            kafka = KafkaSettings(kafka_bootstrap_servers=state.kafka.url, kafka_session_timeout_ms=6000)
+            asyncio.run(wait_for_broker(kafka))
+            figures = asyncio.run(measure(kafka, state.postgres.url, args.events,
+                                          lambda m: print(m, file=sys.stderr)))
+        finally:
+            stack.down(progress=lambda m: print(m, file=sys.stderr))
+    print(table(figures))
+
+
+if __name__ == "__main__":
+    main()
