@@ -2,14 +2,12 @@
 
 "Compatible" means an old consumer can still read every new event and the new schema still accepts
 every event the old one accepted: no field removed, no type or constant changed, no new required
-field, no enum value or range narrowed. Added optional fields and widened enums are compatible.
+field, no enum value or range narrowed, no default changed. Added optional fields and widened enums are compatible.
 """
 
 from dataclasses import dataclass
 
-BOUNDS_LOWER = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
-BOUNDS_UPPER = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
-EXACT_KEYWORDS = ("pattern", "format", "multipleOf")
+from services.tools.compat_keywords import accepted_types, bound_changes, default_changes, lost_types, value_changes
 
 
 @dataclass(frozen=True)
@@ -42,37 +40,6 @@ def compare_contract(name: str, old: dict, new: dict) -> list[Finding]:
     return _Comparison(name, old, new).schema(old, new, "")
 
 
-def _types(node: dict) -> set[str] | None:
-    """The JSON types a node accepts, or None for "anything"."""
-    if "type" in node:
-        declared = node["type"]
-        return set(declared if isinstance(declared, list) else [declared])
-    if "const" in node or "enum" in node:
-        values = [node["const"]] if "const" in node else node["enum"]
-        return {_json_type(v) for v in values}
-    return None
-
-
-def _json_type(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    return {float: "number", str: "string", list: "array", dict: "object"}[type(value)]
-
-
-def _accepts(old_types: set[str] | None, new_types: set[str] | None) -> set[str]:
-    """Types the old schema accepted that the new one no longer does."""
-    if new_types is None:
-        return set()
-    if old_types is None:
-        return {"any"}
-    widened = new_types | ({"integer"} if "number" in new_types else set())
-    return old_types - widened
-
-
 class _Comparison:
     def __init__(self, contract: str, old_root: dict, new_root: dict):
         self.contract, self.old_root, self.new_root = contract, old_root, new_root
@@ -101,7 +68,8 @@ class _Comparison:
         old_alternatives = old.get("anyOf") or old.get("oneOf")
         new_alternatives = new.get("anyOf") or new.get("oneOf")
         if old_alternatives or new_alternatives:
-            return self._union(old_alternatives or [old], new_alternatives or [new], path)
+            defaults = [self._finding(path, problem, breaking) for problem, breaking in default_changes(old, new)]
+            return defaults + self._union(old_alternatives or [old], new_alternatives or [new], path)
         return self._single(old, new, path)
 
     def _union(self, old_alternatives: list[dict], new_alternatives: list[dict], path: str) -> list[Finding]:
@@ -111,51 +79,24 @@ class _Comparison:
             candidates = [
                 self.schema(old, new, path)
                 for new in new_alternatives
-                if not _accepts(_types(resolved_old), _types(self._resolve(new, self.new_root)[0]))
+                if not lost_types(resolved_old, self._resolve(new, self.new_root)[0])
             ]
             if not candidates:
-                findings.append(self._finding(path, f"no longer accepts {sorted(_types(resolved_old) or ['any'])}"))
+                findings.append(self._finding(path, f"no longer accepts {sorted(accepted_types(resolved_old) or ['any'])}"))
                 continue
             findings.extend(min(candidates, key=lambda f: sum(x.breaking for x in f)))
         return findings
 
     def _single(self, old: dict, new: dict, path: str) -> list[Finding]:
-        findings: list[Finding] = []
-        lost = _accepts(_types(old), _types(new))
-        if lost:
-            return [self._finding(path, f"type changed from {sorted(_types(old) or ['any'])} to {sorted(_types(new))}")]
-        findings += self._values(old, new, path)
-        findings += self._bounds(old, new, path)
+        if lost_types(old, new):
+            was, now = sorted(accepted_types(old) or ["any"]), sorted(accepted_types(new))
+            return [self._finding(path, f"type changed from {was} to {now}")]
+        changes = value_changes(old, new) + bound_changes(old, new) + default_changes(old, new)
+        findings = [self._finding(path, problem, breaking) for problem, breaking in changes]
         if "properties" in old or "properties" in new:
             findings += self._object(old, new, path)
         if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
             findings += self.schema(old["items"], new["items"], f"{path}[]")
-        return findings
-
-    def _values(self, old: dict, new: dict, path: str) -> list[Finding]:
-        old_values = [old["const"]] if "const" in old else old.get("enum")
-        new_values = [new["const"]] if "const" in new else new.get("enum")
-        if new_values is None:
-            return []
-        if old_values is None:
-            return [self._finding(path, f"now restricted to {new_values}")]
-        removed = [v for v in old_values if v not in new_values]
-        added = [v for v in new_values if v not in old_values]
-        findings = [self._finding(path, f"values removed: {removed}")] if removed else []
-        if added:
-            findings.append(self._finding(path, f"values added: {added} (consumers must tolerate unknown values)", False))
-        return findings
-
-    def _bounds(self, old: dict, new: dict, path: str) -> list[Finding]:
-        findings = []
-        for key in BOUNDS_LOWER + BOUNDS_UPPER:
-            if key not in new or old.get(key) == new[key]:
-                continue
-            narrower = key not in old or (new[key] > old[key] if key in BOUNDS_LOWER else new[key] < old[key])
-            findings.append(self._finding(path, f"{key} {old.get(key, 'unset')} -> {new[key]}", narrower))
-        for key in EXACT_KEYWORDS:
-            if key in new and old.get(key) != new[key]:
-                findings.append(self._finding(path, f"{key} {old.get(key, 'unset')!r} -> {new[key]!r}"))
         return findings
 
     def _object(self, old: dict, new: dict, path: str) -> list[Finding]:

@@ -95,3 +95,12 @@ def test_cli_exit_code(tmp_path, change, code):
     result = CliRunner().invoke(app, ["schemas", "check-compat", "--current", str(current)])
     assert result.exit_code == code, result.output
     assert ("BREAKING checkin.submitted.v1.json occurred_at: field removed" in result.output) == (code == 1)
+
+
+def test_changed_default_fails():
+    new = released()
+    new["properties"]["help_requested"]["default"] = True
+    assert breaking(released(), new) == ["help_requested: default False -> True"]
+    nullable = released()
+    nullable["properties"]["note"]["default"] = ""
+    assert breaking(released(), nullable) == ["note: default None -> ''"]
