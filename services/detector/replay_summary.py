@@ -16,22 +16,22 @@ class ReplaySummary:
     invalid: int = 0
     elapsed_s: float = 0.0
     by_kind: Counter = field(default_factory=Counter)
-    by_client_month: Counter = field(default_factory=Counter)  # (client_id, YYYY-MM) -> signals
-    client_months: set = field(default_factory=set)  # (client_id, YYYY-MM) with at least one check-in
+    by_client_month: Counter = field(default_factory=Counter)  # (client_id, year, month) -> signals
+    client_months: set = field(default_factory=set)  # (client_id, year, month) with at least one check-in
 
     def count_checkin(self, checkin: CheckinSubmitted) -> None:
         self.checkins += 1
-        self.client_months.add((checkin.client_id, checkin.occurred_at.strftime("%Y-%m")))
+        self.client_months.add((checkin.client_id, checkin.occurred_at.year, checkin.occurred_at.month))
 
     def count_signal(self, signal: SignalDetected) -> None:
         self.by_kind[signal.kind] += 1
-        self.by_client_month[(signal.client_id, signal.observed_at.strftime("%Y-%m"))] += 1
+        self.by_client_month[(signal.client_id, signal.observed_at.year, signal.observed_at.month)] += 1
 
     def render(self) -> str:
         months = max(len(self.client_months), 1)
         rate = self.checkins / self.elapsed_s if self.elapsed_s else 0.0
         lines = [
-            f"replayed {self.checkins:,} check-ins from {len({c for c, _ in self.client_months}):,} clients "
+            f"replayed {self.checkins:,} check-ins from {len({month[0] for month in self.client_months}):,} clients "
             f"({len(self.client_months):,} client-months) in {self.elapsed_s:.2f} s ({rate:,.0f} check-ins/s); "
             f"{self.duplicates:,} redelivered and {self.invalid:,} invalid line(s) skipped",
             f"{'kind':34} {'signals':>8} {'per client-month':>17}",

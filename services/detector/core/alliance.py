@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from statistics import fmean, stdev
 
 from schemas.checkin import CheckinSubmitted
 from schemas.signal import Severity, SignalDetected, SignalKind
 from services.detector.core.config import AllianceRules
 from services.detector.core.signals import make_signal
 from services.detector.core.state import ClientState
+from services.detector.core.stats import mean_sd
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def judge_srs(state: ClientState, index: int, checkin: CheckinSubmitted, total: 
         reasons.append(f"below the cutoff of {rules.cutoff:g}")
     if len(before) >= rules.min_prior:
         history = [e.srs for e in before]
-        mean, sd = fmean(history), stdev(history)
+        mean, sd = mean_sd(history)
         needed = max(rules.sd_multiplier * sd, rules.min_drop_points)
         evidence |= {"personal_mean": mean, "personal_sd": sd, "drop": mean - total, "drop_needed": needed,
                      "prior_scores": len(history)}

@@ -1,6 +1,5 @@
 """The detection core: `evaluate` one check-in, `advance_clock` for missed check-ins. Pure: time is passed in."""
 
-from dataclasses import replace
 from datetime import datetime
 
 from schemas.checkin import CheckinSubmitted
@@ -9,19 +8,13 @@ from schemas.signal import SignalDetected, SignalKind
 from services.detector.core.alliance import judge_srs
 from services.detector.core.config import DetectorConfig
 from services.detector.core.engagement import check_missed
-from services.detector.core.mood import judge_mood, record_mood
+from services.detector.core.mood import forget_moods, judge_mood, record_mood
 from services.detector.core.resilience import judge_brs
 from services.detector.core.risk import acute_risk, crisis_language
 from services.detector.core.state import EMITTED_KEPT, ClientState, Entry
 
 DAY = 86400.0
 Result = tuple[ClientState, list[SignalDetected]]
-
-
-def _copy(state: ClientState) -> ClientState:
-    """A copy the rules may change; entries are tuples and mood days are replaced, so shallow copies suffice."""
-    return replace(state, entries=list(state.entries), mood_days=dict(state.mood_days),
-                   improvements=list(state.improvements), emitted=list(state.emitted))
 
 
 def _remember(state: ClientState, signals: list[SignalDetected]) -> list[SignalDetected]:
@@ -40,7 +33,7 @@ def advance_clock(state: ClientState | None, client_id: str, watermark: datetime
     """Move the event-time clock to `watermark`: report a missed-check-in deadline it passes (once per gap)."""
     if state is None:
         return ClientState(str(client_id)), []
-    state = _copy(state)
+    state = state.copy()
     signals = check_missed(state, watermark, now or watermark, config.for_client(state.client_id).engagement)
     return state, _remember(state, signals)
 
@@ -53,7 +46,7 @@ def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime
     if state is not None and state.has_event(event_id, t):
         return state, []
     config = config.for_client(client_id)
-    state = _copy(state) if state is not None else ClientState(client_id, checkin.timezone)
+    state = state.copy() if state is not None else ClientState(client_id, checkin.timezone)
     # The check-in itself proves the clock reached occurred_at: a gap it ends late is still reported.
     signals = check_missed(state, checkin.occurred_at, now, config.engagement)
     scores = score_answers(checkin.answers)
@@ -82,8 +75,9 @@ def _judge_trends(state: ClientState, checkin: CheckinSubmitted, scores, now: da
         srs_rupture, signals = judged.rupture, signals + judged.signals
     mood = scores["mood"].value if "mood" in scores else None
     if mood is not None:
-        record_mood(state, checkin.local_date, mood, config.history_days)
+        record_mood(state, checkin.local_date, mood)
         signals += judge_mood(state, checkin, now, config.mood)
+        forget_moods(state, config.mood.baseline_to_days + 1)
     state.entries.insert(index, Entry(t, str(checkin.event_id), brs, brs_drop, srs, srs_rupture))
     _trim(state, config)
     return signals

@@ -17,44 +17,70 @@ def ewma(values: list[float], weight: float, level: float | None = None) -> floa
     return level
 
 
-def mean_sd(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (n - 1)."""
-    mean = sum(values) / len(values)
-    return mean, sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
-def record_mood(state: ClientState, day: date, value: float, keep_days: int) -> None:
+def record_mood(state: ClientState, day: date, value: float) -> None:
     """Add one mood answer to its local day's running mean; values are replaced, never mutated (cheap copies)."""
     key = day.isoformat()
-    latest = max(state.mood_days, default=key)
-    if key < latest:
+    if key < max(state.mood_days, default=key):
         state.mood_cache = None  # a late answer changes a past day: recompute the chart from the days
     total, count = state.mood_days.get(key, (0.0, 0))
     state.mood_days[key] = [total + value, count + 1]
-    if key > latest:
-        oldest = (day - timedelta(days=keep_days)).isoformat()
-        for stale in [k for k in state.mood_days if k < oldest]:
-            del state.mood_days[stale]
+
+
+def forget_moods(state: ClientState, keep_days: int) -> None:
+    """Drop days older than `keep_days` before the latest (after judging, so the sliding window saw them leave).
+
+    In event order the EWMA lives on in `mood_cache` and loses nothing. Only a full recompute after a late
+    answer starts from the kept days: with daily data that start weighs 0.8^36 = 0.0003, with sparser data more.
+    """
+    oldest = (date.fromisoformat(max(state.mood_days)) - timedelta(days=keep_days)).isoformat()
+    for stale in [k for k in state.mood_days if k < oldest]:
+        del state.mood_days[stale]
+
+
+def _day_mean(state: ClientState, day: date) -> float | None:
+    total_count = state.mood_days.get(day.isoformat())
+    return total_count[0] / total_count[1] if total_count else None
 
 
 def _chart_before(state: ClientState, key: str, rules: MoodRules) -> list:
-    """[day, EWMA through the days before it, baseline mean, baseline SD, baseline days], cached in the state."""
+    """[day, EWMA through the days before it, baseline sum, sum of squares, days], kept in the state.
+
+    In event order the chart moves forward a day at a time: extend the EWMA by the previous day and slide the
+    baseline window (days D-35 .. D-8) instead of recomputing both from every stored day.
+    """
     cache = state.mood_cache
     if cache is not None and cache[0] == key:
         return cache
-    earlier = sorted(k for k in state.mood_days if k < key)
-    if cache is not None and earlier and cache[0] == earlier[-1]:
-        total, count = state.mood_days[cache[0]]
-        level = ewma([total / count], rules.ewma_lambda, cache[1])  # extend yesterday's chart by one day
-    else:
-        level = ewma([state.mood_days[k][0] / state.mood_days[k][1] for k in earlier], rules.ewma_lambda)
     day = date.fromisoformat(key)
-    start = (day - timedelta(days=rules.baseline_to_days)).isoformat()
-    end = (day - timedelta(days=rules.baseline_from_days)).isoformat()
-    baseline = [state.mood_days[k][0] / state.mood_days[k][1] for k in earlier if start <= k <= end]
-    mean, sd = mean_sd(baseline) if len(baseline) >= 2 else (0.0, 0.0)
-    state.mood_cache = [key, level, mean, max(sd, rules.sd_floor), len(baseline)]
+    previous = max((k for k in state.mood_days if k < key), default=None)
+    if cache is not None and previous is not None and cache[0] == previous:
+        total, count = state.mood_days[previous]
+        level = ewma([total / count], rules.ewma_lambda, cache[1])
+        sums, squares, days = cache[2], cache[3], cache[4]
+        before = date.fromisoformat(previous)
+        for shift in range(1, (day - before).days + 1):
+            entering = _day_mean(state, before + timedelta(days=shift - rules.baseline_from_days))
+            leaving = _day_mean(state, before + timedelta(days=shift - 1 - rules.baseline_to_days))
+            if entering is not None:
+                sums, squares, days = sums + entering, squares + entering * entering, days + 1
+            if leaving is not None:
+                sums, squares, days = sums - leaving, squares - leaving * leaving, days - 1
+    else:
+        earlier = sorted(k for k in state.mood_days if k < key)
+        level = ewma([state.mood_days[k][0] / state.mood_days[k][1] for k in earlier], rules.ewma_lambda)
+        start = (day - timedelta(days=rules.baseline_to_days)).isoformat()
+        end = (day - timedelta(days=rules.baseline_from_days)).isoformat()
+        window = [t / n for k, (t, n) in state.mood_days.items() if start <= k <= end]
+        sums, squares, days = sum(window), sum(v * v for v in window), len(window)
+    state.mood_cache = [key, level, sums, squares, days]
     return state.mood_cache
+
+
+def baseline_of(sums: float, squares: float, days: int, rules: MoodRules) -> tuple[float, float]:
+    """Baseline mean and SD (sample, floored) from running sums."""
+    mean = sums / days
+    variance = max(squares - sums * mean, 0.0) / (days - 1)
+    return mean, max(sqrt(variance), rules.sd_floor)
 
 
 def judge_mood(state: ClientState, checkin: CheckinSubmitted, now: datetime, rules: MoodRules) -> list[SignalDetected]:
@@ -62,9 +88,10 @@ def judge_mood(state: ClientState, checkin: CheckinSubmitted, now: datetime, rul
     key = checkin.local_date.isoformat()
     if key != max(state.mood_days):
         return []
-    _, before, mean, sd, days = _chart_before(state, key, rules)
-    if days < rules.baseline_min_days:
+    _, before, sums, squares, days = _chart_before(state, key, rules)
+    if days < max(rules.baseline_min_days, 2):
         return []
+    mean, sd = baseline_of(sums, squares, days, rules)
     total, count = state.mood_days[key]
     level = ewma([total / count], rules.ewma_lambda, before)
     limit = mean - max(rules.limit_factor * sd, rules.min_drop_points)

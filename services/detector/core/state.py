@@ -28,7 +28,7 @@ class ClientState:
     entries: list[Entry] = field(default_factory=list)
     mood_days: dict[str, list[float]] = field(default_factory=dict)  # local ISO date -> [sum, count]
     mood_excursion: bool = False
-    mood_cache: list | None = None  # [day, EWMA before it, baseline mean, SD, days]: see mood._chart_before
+    mood_cache: list | None = None  # [day, EWMA before it, baseline sum, squares, days]: mood._chart_before
     improvements: list[float] = field(default_factory=list)  # observed_at of emitted improvement signals
     missed_after: str | None = None  # event_id of the last check-in whose gap was already reported
     emitted: list[str] = field(default_factory=list)  # latest emitted signal ids, newest last
@@ -52,6 +52,12 @@ class ClientState:
         while index < len(self.entries) and self.entries[index].t <= t:
             index += 1
         return index
+
+    def copy(self) -> "ClientState":
+        """A copy the rules may change: entries are tuples and mood days are replaced, so shallow copies suffice."""
+        return ClientState(self.client_id, self.timezone, list(self.entries), dict(self.mood_days),
+                           self.mood_excursion, self.mood_cache, list(self.improvements), self.missed_after,
+                           list(self.emitted))
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -4,9 +4,12 @@ import math
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.detector.core import DetectorConfig
-from services.detector.core.mood import ewma, mean_sd
+from services.detector.core.mood import _chart_before, ewma
+from services.detector.core.stats import mean_sd
 from tests.unit.detector.builders import checkin, mood, run
 
 CONFIG = DetectorConfig()
@@ -70,3 +73,19 @@ def test_days_are_counted_in_the_clients_timezone():
     state, _ = run([checkin(client, 0, mood(4), "America/New_York"),
                     checkin(client, 0.25, mood(8), "America/New_York")], CONFIG)
     assert state.mood_days == {"2026-01-05": [12.0, 2]}
+
+
+@settings(max_examples=40, deadline=None)
+@given(moods=st.lists(st.tuples(st.integers(0, 10), st.integers(1, 3)), min_size=20, max_size=60))
+def test_the_sliding_chart_equals_a_full_recompute(moods):
+    client, day, checkins = uuid.uuid4(), 0, []
+    for value, step in moods:
+        day += step
+        checkins.append(checkin(client, day, mood(value)))
+    state, _ = run(checkins, CONFIG)
+    slid = list(state.mood_cache)
+    assert slid[1] == pytest.approx(ewma([float(v) for v, _ in moods[:-1]], 0.2), abs=1e-9)  # every day, never cut
+    state.mood_cache = None
+    fresh = _chart_before(state, slid[0], CONFIG.mood)
+    assert slid[0] == fresh[0] and slid[4] == fresh[4]
+    assert slid[2:4] == pytest.approx(fresh[2:4], abs=1e-6)
