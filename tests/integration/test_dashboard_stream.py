@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import delete, insert
 
 from schemas.alert import AlertEvent
 from schemas.checkin import CheckinSubmitted
@@ -15,6 +16,7 @@ from services.common.alerts import transition
 from services.common.http import EmbeddedServer
 from services.common.kafka import make_producer
 from services.common.stack import free_port
+from services.common.tables import care_team_members, clients
 from services.dashboard.app import create_app
 from services.dashboard.config import DashboardSettings
 from tests.helpers import wait_until
@@ -108,7 +110,7 @@ async def instances(engine, database_url, kafka_settings):  # noqa: F811 - the i
     """Two dashboard instances on the same topics and database, each with its own live reader."""
     servers, urls, apps = [], [], []
     for _ in range(2):
-        settings = DashboardSettings(database_url=database_url, port=free_port(), heartbeat_s=1.0,
+        settings = DashboardSettings(database_url=database_url, port=free_port(), heartbeat_s=1.0, care_team_ttl_s=1.0,
                                      kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
         app = create_app(settings, engine=engine)
         server = EmbeddedServer(app, "127.0.0.1", settings.port)
@@ -144,6 +146,35 @@ async def test_each_therapist_is_pushed_only_their_care_team(instances, engine, 
     for app in instances.apps:  # a closed connection ends its stream and frees its queue
         await wait_until(lambda app=app: _async(not app.state.fanout.subscriptions), timeout=10,
                          reason="the closed streams to unsubscribe")
+
+
+async def test_a_therapist_taken_off_the_care_team_stops_receiving(instances, engine, producer):  # noqa: F811
+    teams = await seed_care_teams(engine)
+    own = uuid.uuid4()
+    async with engine.begin() as conn:
+        await conn.execute(insert(clients).values(client_id=own, display_name="A's own client"))
+        await conn.execute(insert(care_team_members).values(client_id=own, therapist_id=teams.a, role="primary"))
+    async with SseClient(instances[0], teams.headers(teams.a)) as a_stream, \
+            SseClient(instances[0], teams.headers(teams.b)) as b_stream:
+        async with engine.begin() as conn:
+            await conn.execute(delete(care_team_members).where(care_team_members.c.client_id == teams.shared,
+                                                               care_team_members.c.therapist_id == teams.a))
+        fanout = instances.apps[0].state.fanout
+        await wait_until(lambda: _not_in(teams.shared, fanout.care_teams.client_ids(teams.a)), timeout=10,
+                         reason="the cached care team to expire")
+
+        after_removal = opened(teams.shared)
+        await publish(producer, ALERTS, after_removal)
+        await b_stream.expect(lambda e: e["data"]["event_id"] == str(after_removal.event_id))
+        marker = opened(own)  # published after the other was dispatched: A's stream is in order
+        await publish(producer, ALERTS, marker)
+        await a_stream.expect(lambda e: e["data"]["event_id"] == str(marker.event_id))
+
+    assert a_stream.about(teams.shared) == []
+
+
+async def _not_in(client_id, client_ids) -> bool:
+    return client_id not in await client_ids
 
 
 async def test_an_idle_stream_gets_comment_heartbeats(instances, engine):  # noqa: F811
