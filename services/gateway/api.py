@@ -6,18 +6,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
-
-from schemas.checkin import CheckinSubmission, CheckinSubmitted
-from schemas.errors import describe_validation_error
+from schemas.checkin import CheckinSubmission
 from services.gateway.adapters.plans import PlanRepository
 from services.gateway.adapters.publisher import KafkaUnavailable
+from services.gateway.batch import invalid_input, item_result, judge_items
 from services.gateway.config import GatewaySettings
 from services.gateway.core.ledger import EventIdConflict
 from services.gateway.examples import BATCH_EXAMPLES, CHECKIN_EXAMPLES
 from services.gateway.core.ratelimit import RateLimiter
 from services.gateway.intake import CheckinIntake
-from services.gateway.models import Accepted, BatchItemResult, BatchRequest, BatchResult, Plan, Problem
+from services.gateway.models import Accepted, BatchRequest, BatchResult, Plan, Problem
 from services.gateway.security import ClientAuthenticator, ensure_own
 
 
@@ -90,15 +88,15 @@ def checkin_router(authenticate: ClientAuthenticator) -> APIRouter:
         """Publish up to the batch limit of check-ins; every item gets its own result."""
         limit = gateway.settings.batch_max_items
         if len(batch.checkins) > limit:
-            raise _invalid("checkins", f"at most {limit} check-ins per batch, got {len(batch.checkins)}")
-        results, events = _judge_items(batch.checkins, subject)
+            raise invalid_input("checkins", f"at most {limit} check-ins per batch, got {len(batch.checkins)}")
+        results, events = judge_items(batch.checkins, subject)
         if events:
             wait = gateway.limiter.take(subject or events[0][1].client_id, len(events), time.monotonic())
             if wait:
                 raise _too_many(wait)
             outcomes = await gateway.intake.submit_many([event for _, event in events])
             for (index, event), outcome in zip(events, outcomes):
-                results[index] = _item_result(index, event, outcome)
+                results[index] = item_result(index, event, outcome)
         counts = {s: sum(r.status == s for r in results) for s in ("accepted", "rejected", "unavailable")}
         if counts["unavailable"] and not counts["accepted"]:
             raise _unavailable(gateway.settings)
@@ -118,48 +116,3 @@ def checkin_router(authenticate: ClientAuthenticator) -> APIRouter:
         return Plan(client_id=str(subject), timezone=timezone, plan=plan)
 
     return router
-
-
-class InvalidInput(Exception):
-    """Input that fails validation outside the request model; answered as 422 naming `field`."""
-
-    def __init__(self, problems: list[dict[str, str]]):
-        self.problems = problems
-
-
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput([{"field": field, "message": message}])
-
-
-def _judge_items(items: list[dict], subject: UUID | None) -> tuple[list, list[tuple[int, CheckinSubmitted]]]:
-    """Validate and authorise every item on its own: (results so far, the events fit to publish)."""
-    results: list = [None] * len(items)
-    events = []
-    for index, item in enumerate(items):
-        try:
-            submission = CheckinSubmission.model_validate(item)
-        except ValidationError as exc:
-            results[index] = BatchItemResult(index=index, status="rejected", code=422,
-                                             event_id=_event_id_of(item), errors=describe_validation_error(exc))
-            continue
-        if subject is not None and subject != submission.client_id:
-            results[index] = BatchItemResult(
-                index=index, status="rejected", code=403, event_id=_event_id_of(item),
-                errors=[{"field": "client_id", "message": "the token's subject is not this check-in's client_id"}])
-            continue
-        events.append((index, submission.to_event()))
-    return results, events
-
-
-def _event_id_of(item: dict) -> str | None:
-    value = item.get("event_id")
-    return value if isinstance(value, str) and len(value) <= 64 else None
-
-
-def _item_result(index: int, event: CheckinSubmitted, outcome) -> BatchItemResult:
-    if isinstance(outcome, dict):
-        return BatchItemResult(index=index, code=202, **outcome)
-    if isinstance(outcome, EventIdConflict):
-        return BatchItemResult(index=index, status="rejected", code=409, event_id=str(event.event_id),
-                               errors=[{"field": "event_id", "message": str(outcome)}])
-    return BatchItemResult(index=index, status="unavailable", code=503, event_id=str(event.event_id))

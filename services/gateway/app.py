@@ -17,7 +17,8 @@ from services.common.kafka import make_producer
 from services.common.version import VERSION
 from services.gateway.adapters.plans import PlanRepository
 from services.gateway.adapters.publisher import CheckinPublisher
-from services.gateway.api import Gateway, InvalidInput, checkin_router
+from services.gateway.api import Gateway, checkin_router
+from services.gateway.batch import InvalidInput
 from services.gateway.body_limit import BodyLimit
 from services.gateway.config import GatewaySettings
 from services.gateway.core.ledger import AcceptedLedger
