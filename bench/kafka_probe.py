@@ -1,4 +1,4 @@
-"""Kafka measurements from the outside: fast produce, end offsets and a consumer group's committed progress."""
+"""Kafka measurements from the outside: fast produce, true end offsets, latest value sizes of a changelog."""
 
 import asyncio
 import time
@@ -52,45 +52,23 @@ async def end_offsets(settings: KafkaSettings, topic: str, timeout_s: float = 10
         await consumer.stop()
 
 
-class GroupWatch:
-    """Samples a consumer group's committed offsets on one topic (its progress as the broker sees it).
-
-    It reads them through a consumer carrying the group id with manually assigned partitions, which
-    never joins the group; the admin client's OffsetFetch is not understood by the embedded broker.
-    """
-
-    def __init__(self, settings: KafkaSettings, group: str, topic: str):
-        self.settings, self.group, self.topic = settings, group, topic
-        self.consumer = AIOKafkaConsumer(**client_options(settings), group_id=group, enable_auto_commit=False)
-        self.partitions: list[TopicPartition] = []
-
-    async def __aenter__(self) -> "GroupWatch":
-        await self.consumer.start()
-        self.partitions = [TopicPartition(self.topic, p) for p in sorted(await end_offsets(self.settings, self.topic))]
-        self.consumer.assign(self.partitions)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.consumer.stop()
-
-    async def committed(self) -> int:
-        offsets = await asyncio.gather(*(self.consumer.committed(tp) for tp in self.partitions))
-        return sum(o for o in offsets if o and o > 0)
-
-    async def until(self, total: int, timeout_s: float, interval_s: float = 0.05, on_sample=None,
-                    abort=None) -> list[tuple[float, int]]:
-        """Sample (monotonic time, committed) until `total` is committed, `abort()` says why to give up, or the
-        timeout; return the samples."""
-        samples: list[tuple[float, int]] = []
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            value = await self.committed()
-            samples.append((time.monotonic(), value))
-            if on_sample:
-                on_sample(value)
-            if value >= total:
-                break
-            if abort and (why := abort()):
-                raise RuntimeError(why)
-            await asyncio.sleep(interval_s)
-        return samples
+async def latest_value_sizes(settings: KafkaSettings, topic: str, timeout_s: float = 30.0) -> dict[bytes, int]:
+    """key -> size of the key plus its latest value, read from a (changelog) topic up to its end."""
+    ends = await end_offsets(settings, topic)
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    sizes: dict[bytes, int] = {}
+    try:
+        tps = [TopicPartition(topic, p) for p, end in ends.items() if end > 0]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        remaining, deadline = set(tps), time.monotonic() + timeout_s
+        while remaining and time.monotonic() < deadline:
+            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                for r in records:
+                    sizes[r.key] = len(r.key) + len(r.value or b"")
+                if records and records[-1].offset + 1 >= ends[tp.partition]:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    return sizes

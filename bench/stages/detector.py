@@ -17,7 +17,7 @@ import psutil
 from bench import targets
 from bench.context import BenchContext
 from bench.bare_agent import PROCESSED_METRIC
-from bench.kafka_probe import end_offsets, produce_all
+from bench.kafka_probe import end_offsets, latest_value_sizes, produce_all
 from bench.report import Figure
 from bench.stats import drain_rate, metric_value, rate
 from bench.system import service_missing
@@ -26,6 +26,9 @@ from schemas.topics import CHECKINS
 from services.common.stack import free_port
 
 DETECTOR_METRIC = "rapport_detector_events_total"  # services/detector/metrics.py
+# faust names a Table's changelog "<app id>-<table name>-changelog" (services/detector/app.py, bench/bare_agent.py)
+DETECTOR_CHANGELOG = "rapport-detector-client-state-changelog"
+BARE_CHANGELOG = "rapport-bench-bare-bench-bare-checkins-changelog"
 
 
 async def publish_backlog(ctx: BenchContext) -> int:
@@ -84,6 +87,8 @@ async def run(ctx: BenchContext) -> None:
         measured = await drain(ctx, ctx.system.url("detector") + "/metrics", DETECTOR_METRIC, total,
                                "detector (all rules)", "detector")
         ctx.shared["detector_rss"] = psutil.Process(ctx.system.procs["detector"].pid).memory_info().rss
+        ctx.shared["live_state_sizes"] = await latest_value_sizes(ctx.kafka, DETECTOR_CHANGELOG)
+        ctx.shared["bare_state_sizes"] = await latest_value_sizes(ctx.kafka, BARE_CHANGELOG)
         ctx.keep.add("detector")  # caught up: the alert-latency stage uses it warm
     except Exception:
         ctx.report.add(Figure("detector", "bare faust agent (1 Table update/event)", "check-ins/s", bare))
