@@ -27,7 +27,7 @@ def digest(
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of text"),
     send: bool = typer.Option(False, "--send", help="also POST each therapist's digest to the signed webhook"),
 ) -> None:
-    """Print the daily digest of low/info alerts (and quiet-hours holds) per therapist."""
+    """Print the daily digest of low/info alerts per therapist."""
     import asyncio
 
     from services.notifier.config import NotifierSettings

@@ -27,7 +27,7 @@ class NotifierSettings(KafkaSettings, DatabaseSettings):
     )
     cooldown_high_s: float = Field(86_400, ge=0, description="a repeat high signal (client, kind) inside this is suppressed")
     cooldown_medium_s: float = Field(259_200, ge=0, description="the same for medium signals (default 72 h)")
-    quiet_hours: str = Field("", description="e.g. '22:00-07:00': non-critical pushes go to the digest; empty = none")
+    quiet_hours: str = Field("", description="e.g. '22:00-07:00': pages of non-critical alerts wait until the end; empty = none")
     quiet_hours_timezone: str = Field("UTC", description="IANA zone the quiet hours are counted in")
     webhook_url: str = Field("", description="POST every pushed alert step here (paging/e-mail bridge); empty = off")
     webhook_secret: str = Field("", repr=False, description="HMAC-SHA256 key signing webhook payloads")

@@ -59,7 +59,8 @@ class SignalHandler:
                 alerts_total.inc(severity=signal.severity.value, delivery=decision.delivery.value)
                 log.info("alert opened", extra={"alert_id": str(event.alert_id), "signal_id": str(signal.signal_id),
                                                 "kind": signal.kind.value, "severity": signal.severity.value,
-                                                "delivery": decision.delivery.value, "recipients": len(decision.recipients)})
+                                                "delivery": decision.delivery.value, "recipients": len(decision.recipients),
+                                                "page_held_until": decision.hold_until})
             events.append(event)
         # Redelivered signals republish their stored `opened` step: same event id, consumers are idempotent.
         await publish_events(self.producer, events)

@@ -16,10 +16,10 @@ from services.notifier.core import AlertPolicy, Decision, Delivery
 
 SYSTEM = "system"
 Publish = Callable[[list[AlertEvent]], Awaitable[None]]
-Enqueue = Callable[[AsyncConnection, AlertEvent], Awaitable[None]]
+Enqueue = Callable[[AsyncConnection, AlertEvent, datetime | None], Awaitable[None]]
 
 
-async def _no_outbox(conn: AsyncConnection, event: AlertEvent) -> None:
+async def _no_outbox(conn: AsyncConnection, event: AlertEvent, not_before: datetime | None) -> None:
     return None
 
 
@@ -57,7 +57,7 @@ class AlertStore:
             event = event_for(row, AlertTransition.OPENED, AlertState.OPEN, SYSTEM, now, decision.recipients)
             await record_event(conn, event)
             if decision.delivery is Delivery.PUSH:
-                await self.enqueue(conn, event)
+                await self.enqueue(conn, event, decision.hold_until)
             return event, decision
 
     async def _nearest_push(self, conn: AsyncConnection, signal: SignalDetected) -> datetime | None:
@@ -106,7 +106,7 @@ class AlertStore:
                 team = await care_team(conn, row.client_id)
                 event = event_for(row, AlertTransition.ESCALATED, AlertState.OPEN, SYSTEM, now, team.escalation_recipients())
                 await record_event(conn, event)
-                await self.enqueue(conn, event)
+                await self.enqueue(conn, event, None)
                 events.append(event)
             if events:
                 await publish(events)

@@ -37,11 +37,13 @@ class WebhookOutbox:
     def __init__(self, url: str):
         self.url = url
 
-    async def enqueue(self, conn: AsyncConnection, event: AlertEvent) -> None:
+    async def enqueue(self, conn: AsyncConnection, event: AlertEvent, not_before: datetime | None = None) -> None:
+        """Add the delivery; `not_before` (end of quiet hours) delays its first attempt."""
+        when = {"next_attempt_at": not_before} if not_before else {}
         await conn.execute(
             pg_insert(deliveries)
             .values(delivery_id=uuid5(DELIVERY_NAMESPACE, f"{event.event_id}|{self.url}"), event_id=event.event_id,
-                    alert_id=event.alert_id, url=self.url, payload=event.model_dump(mode="json"))
+                    alert_id=event.alert_id, url=self.url, payload=event.model_dump(mode="json"), **when)
             .on_conflict_do_nothing(index_elements=["delivery_id"])
         )
 

@@ -1,4 +1,4 @@
-"""The daily digest, pure: low/info alerts (and non-critical ones held in quiet hours) grouped per therapist."""
+"""The daily digest, pure: low/info alerts grouped per therapist."""
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field

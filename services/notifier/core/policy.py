@@ -3,7 +3,8 @@
 Defaults follow the product spec: critical goes to every clinician in the care team at once and
 escalates to the escalation contact when unacknowledged after 15 minutes; high and medium go to the
 primary therapist unless the same (client, kind) was pushed within its cooldown (24 h / 72 h);
-low and info go to the daily digest. Quiet hours hold back non-critical pushes, never critical ones.
+low and info go to the daily digest. Quiet hours hold back the page (webhook) of non-critical alerts
+until they end, never of critical ones; the alert is in the therapists' inbox at once either way.
 """
 
 from dataclasses import dataclass, field
@@ -49,6 +50,13 @@ class QuietHours(BaseModel):
             return self.start <= local < self.end
         return local >= self.start or local < self.end
 
+    def next_end(self, instant: datetime) -> datetime:
+        """The first end of the window after `instant` (when held pushes go out)."""
+        zone = ZoneInfo(self.timezone)
+        local = instant.astimezone(zone)
+        end = datetime.combine(local.date(), self.end, zone)
+        return end if end > local else datetime.combine(local.date() + timedelta(days=1), self.end, zone)
+
 
 def _default_cooldowns() -> dict[Severity, timedelta]:
     return {Severity.HIGH: timedelta(hours=24), Severity.MEDIUM: timedelta(hours=72)}
@@ -73,6 +81,7 @@ class Decision:
     recipients: list[UUID] = field(default_factory=list)
     escalate_at: datetime | None = None
     reason: str = ""
+    hold_until: datetime | None = None  # quiet hours: page (webhook) not before this
 
 
 class AlertPolicy:
@@ -92,9 +101,12 @@ class AlertPolicy:
             return Decision(Delivery.DIGEST, reason=f"{severity.value}: daily digest")
         if self._cooling_down(signal, nearest_push_observed_at):
             return Decision(Delivery.SUPPRESSED, reason=f"cooldown for {signal.kind.value}")
-        if self.config.quiet_hours and self.config.quiet_hours.contains(now):
-            return Decision(Delivery.DIGEST, reason="quiet hours: held for the digest, visible in the inbox")
-        return Decision(Delivery.PUSH, team.recipients(severity, self.config.routes), reason=f"{severity.value}: pushed")
+        recipients = team.recipients(severity, self.config.routes)
+        quiet = self.config.quiet_hours
+        if quiet and quiet.contains(now):
+            return Decision(Delivery.PUSH, recipients, hold_until=quiet.next_end(now),
+                            reason="quiet hours: in the inbox now, paged when they end")
+        return Decision(Delivery.PUSH, recipients, reason=f"{severity.value}: pushed")
 
     def _cooling_down(self, signal: SignalDetected, nearest_push_observed_at: datetime | None) -> bool:
         cooldown = self.config.cooldowns.get(signal.severity)

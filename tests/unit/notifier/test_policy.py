@@ -53,12 +53,22 @@ def test_low_and_info_go_to_the_digest(severity):
     assert decision.delivery is Delivery.DIGEST and decision.recipients == [] and decision.escalate_at is None
 
 
-def test_quiet_hours_hold_non_critical_pushes_across_midnight():
+def test_quiet_hours_hold_the_page_of_non_critical_pushes_until_they_end():
     policy = AlertPolicy(PolicyConfig(quiet_hours=QuietHours.parse("22:00-07:00", "Europe/Berlin")))
     night = datetime(2026, 11, 26, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
     morning = datetime(2026, 11, 27, 6, 30, tzinfo=UTC)  # 07:30 in Berlin
-    assert policy.decide(signal(Severity.HIGH), TEAM, None, night).delivery is Delivery.DIGEST
-    assert policy.decide(signal(Severity.HIGH), TEAM, None, morning).delivery is Delivery.PUSH
+    held = policy.decide(signal(Severity.HIGH), TEAM, None, night)
+    assert held.delivery is Delivery.PUSH and held.recipients == [PRIMARY]
+    assert held.hold_until == datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
+    assert policy.decide(signal(Severity.HIGH), TEAM, None, morning).hold_until is None
+    assert policy.decide(signal(Severity.CRITICAL, SignalKind.RISK_ACUTE), TEAM, None, night).hold_until is None
+
+
+def test_the_end_of_quiet_hours_is_the_next_one():
+    same_day = QuietHours.parse("01:00-06:00")
+    assert same_day.next_end(datetime(2026, 11, 26, 2, tzinfo=UTC)) == datetime(2026, 11, 26, 6, tzinfo=UTC)
+    assert same_day.next_end(datetime(2026, 11, 26, 7, tzinfo=UTC)) == datetime(2026, 11, 27, 6, tzinfo=UTC)
+    assert not same_day.contains(datetime(2026, 11, 26, 6, tzinfo=UTC))
 
 
 def test_routing_falls_back_when_a_role_is_missing():
