@@ -70,6 +70,10 @@ async def signed_in_page(browser, dashboard: str, therapist_id: uuid.UUID, clien
     """A fresh browser context (own cookies) with the dashboard open and live."""
     context = await browser.new_context(viewport={"width": 1366, "height": 900})
     page = await context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and page.errors.append(
+        f"{message.text} {message.location.get('url', '')}"))
     await page.goto(f"{dashboard}/login?token={issue_dev_token(str(therapist_id), 'therapist')}")
     await page.wait_for_selector('#live-status[data-state="live"]', timeout=20_000)
     await page.wait_for_selector(f'#caseload tr[data-client-id="{client_id}"]')
@@ -138,6 +142,7 @@ async def test_alert_appears_live_and_acknowledging_it_is_stored(system, databas
             resolved = (await conn.execute(select(alerts).where(alerts.c.client_id == client_id))).one()
         assert (resolved.state, resolved.resolved_by, resolved.resolution_note) == (
             "resolved", therapist_id, "Crisis passed, plan in place")
+        assert page.errors == [] and colleague.errors == [], "the page ran without script or console errors"
     finally:
         for open_page in (page, colleague):
             await open_page.context.close()
