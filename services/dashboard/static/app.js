@@ -6,6 +6,16 @@ import { loadAlerts, renderAlerts } from "./inbox.js";
 import { connectLive } from "./live.js";
 import { $, announce, api, state } from "./state.js";
 
+// Check-ins arrive all day: refresh the caseload (an audited read) at most every few seconds for them.
+const CASELOAD_REFRESH_MS = 5000;
+const TIMELINE_LAG_MS = 2000;
+let caseloadTimer = null;
+
+function refreshCaseloadSoon() {
+  if (caseloadTimer) return;
+  caseloadTimer = setTimeout(() => { caseloadTimer = null; loadCaseload(); }, CASELOAD_REFRESH_MS);
+}
+
 function onLiveBatch({ kinds, clients, notify }) {
   if (kinds.has("alert")) loadAlerts();
   const news = notify.map((step) => {
@@ -13,8 +23,9 @@ function onLiveBatch({ kinds, clients, notify }) {
     return `${step.transition === "escalated" ? "Escalated" : "New"} ${step.severity} alert: ${kindLabel(step.kind)} for ${name}`;
   });
   if (news.length) announce(news.join(". "));
-  loadCaseload();
-  if (clients.has(state.clientId)) loadClient();
+  if (kinds.has("alert")) loadCaseload(); else refreshCaseloadSoon();
+  // the timeline writer stores a check-in shortly after the stream announced it
+  if (clients.has(state.clientId)) setTimeout(loadClient, kinds.has("alert") ? 0 : TIMELINE_LAG_MS);
 }
 
 function setLiveStatus(status) {
