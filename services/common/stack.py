@@ -198,7 +198,7 @@ class EmbeddedPostgres:
     def _wait_accepting(self, port: int, proc: subprocess.Popen) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            ready = subprocess.run([str(self.bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
+            ready = subprocess.run([str(self.bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"],
                                    capture_output=True)
             if ready.returncode == 0:
                 return

@@ -23,6 +23,7 @@ STATE_TABLE = "client-state"
 def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) -> faust.App:
     """Wire the faust app: topics, the state table, the agent, the clock and the web endpoints."""
     config = config or load_config(settings.config_file)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
     app = faust.App(
         "rapport-detector", **broker_options(settings), store="memory://", autodiscover=False,
         topic_partitions=settings.kafka_partitions, table_standby_replicas=0, datadir=str(settings.data_dir),
