@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from schemas.topics import ALERTS, CHECKINS, DLQ, SIGNALS
 from services.common.db import make_engine
 from services.common.kafka import make_producer
+from services.common.stack import free_port
 from services.common.tables import alert_events, alerts, checkins, scores, signals
 from services.timeline.store import plain_dsn
 from tests.helpers import ServiceProcess, TopicRecorder, wait_until
@@ -197,3 +198,27 @@ async def _terminate_writer_connections(admin, seconds: float) -> int:
 
 async def _at_least(awaitable, n) -> bool:
     return await awaitable >= n
+
+
+async def test_sigterm_finishes_the_batch_and_a_second_writer_shares_the_work(kafka_settings, engine, writer_env,
+                                                                               tmp_path, port):
+    """SIGTERM mid-stream exits cleanly; a second member joining (a rebalance) neither loses nor doubles rows."""
+    client_id, n = uuid.uuid4(), 3000
+    events = [checkin(client_id, i) for i in range(n)]
+    env = writer_env | {"RAPPORT_TIMELINE_BATCH_MAX_RECORDS": "50"}
+    first = start_writer(env, tmp_path / "first", port)
+    await first.wait_healthy()
+    await publish(kafka_settings, CHECKINS, events, client_id)
+    await wait_until(lambda: _at_least(count(engine, checkins, client_id), 100), timeout=60, reason="some rows")
+    second_port = free_port()
+    second = start_writer(env | {"RAPPORT_TIMELINE_PORT": str(second_port)}, tmp_path / "second", second_port)
+    try:
+        await second.wait_healthy()
+        await wait_until(lambda: _at_least(count(engine, checkins, client_id), 1500), timeout=60, reason="more rows")
+        assert first.stop() == 0, first.log_tail()  # SIGTERM: finish the batch in flight, commit, exit 0
+        assert "timeline writer stopped" in first.log_tail(200)
+        await wait_until(lambda: counts_reach(engine, client_id, {checkins: n, scores: 2 * n}), timeout=90,
+                         reason=f"all {n} check-ins with the second writer alone")
+    finally:
+        first.stop()
+        second.stop()
