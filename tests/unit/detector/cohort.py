@@ -18,9 +18,13 @@ def _brs(level: float, rng: random.Random) -> list[dict]:
     return answers
 
 
+def _new_id(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
 def client_checkins(rng: random.Random, days: int) -> list[dict]:
     """One client's check-ins in event-time order: daily mood, weekly BRS and SRS, fortnightly PHQ-9."""
-    client_id, zone = str(uuid.uuid4()), rng.choice(ZONES)
+    client_id, zone = _new_id(rng), rng.choice(ZONES)
     mood, brs, srs = rng.uniform(4, 8), rng.uniform(2.8, 4.2), rng.uniform(33, 39)
     declining = rng.random() < 0.15
     stops_at = rng.randint(days // 2, days) if rng.random() < 0.1 else days
@@ -37,7 +41,7 @@ def client_checkins(rng: random.Random, days: int) -> list[dict]:
         if day % 14 == 3:
             answers += [{"instrument": "phq9", "item": i, "value": rng.choice((0, 0, 1, 1, 2, 3) if i < 9 else
                                                                                (0,) * 30 + (1, 2))} for i in range(1, 10)]
-        event = {"event_id": str(uuid.uuid4()), "client_id": client_id, "timezone": zone, "answers": answers,
+        event = {"event_id": _new_id(rng), "client_id": client_id, "timezone": zone, "answers": answers,
                  "occurred_at": (START + timedelta(days=day, hours=rng.uniform(7, 22))).isoformat()}
         if rng.random() < 0.002:
             event["note"] = "some days I want to die"
@@ -50,11 +54,7 @@ def client_checkins(rng: random.Random, days: int) -> list[dict]:
 def write_cohort(path: Path, clients: int = 1000, days: int = 60, seed: int = 7) -> int:
     """Write the cohort in arrival order (a few late syncs, redeliveries and broken lines); return the line count."""
     rng = random.Random(seed)
-    uuid.uuid4 = lambda: uuid.UUID(int=rng.getrandbits(128), version=4)  # noqa: deterministic ids for this run
-    try:
-        events = [e for _ in range(clients) for e in client_checkins(rng, days)]
-    finally:
-        del uuid.uuid4
+    events = [e for _ in range(clients) for e in client_checkins(rng, days)]
     arrival = [(datetime.fromisoformat(e["occurred_at"]) + timedelta(hours=rng.expovariate(1 / 0.5) if
                 rng.random() > 0.03 else rng.uniform(24, 72)), e) for e in events]
     arrival.sort(key=lambda pair: pair[0])
