@@ -2,6 +2,8 @@
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from types import SimpleNamespace
 from pathlib import Path
@@ -16,13 +18,29 @@ from services.common.stack import LocalStack, create_database, drop_database, fr
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
+def _stack_folder() -> Path:
+    # Not under pytest's tmp: pytest keeps that folder private (0700), and the embedded PostgreSQL
+    # runs as its own system user, which must be able to reach its data directory.
+    return Path(tempfile.mkdtemp(prefix="rapport-stack-"))
+
+
+@pytest.fixture
+def stack_root():
+    """A folder for a test's own local stack, removed afterwards."""
+    folder = _stack_folder()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def stack():
     """Start (or take from the environment) the broker and the database server for this session."""
-    local = LocalStack(tmp_path_factory.mktemp("stack"))
+    folder = _stack_folder()
+    local = LocalStack(folder)
     state = local.up(progress=lambda m: print(f"[stack] {m}"))
     yield state
     local.down(progress=lambda m: print(f"[stack] {m}"))
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

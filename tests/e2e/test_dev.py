@@ -15,13 +15,13 @@ from services.common.stack import LocalStack
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
-def test_dev_starts_everything_and_ctrl_c_stops_everything(tmp_path):
+def test_dev_starts_everything_and_ctrl_c_stops_everything(stack_root):
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
     env |= {"RAPPORT_NO_DOCKER": "1", "PYTHONUNBUFFERED": "1"}
     for port_env in ("RAPPORT_GATEWAY_PORT", "RAPPORT_DETECTOR_WEB_PORT", "RAPPORT_TIMELINE_PORT",
                      "RAPPORT_NOTIFIER_PORT", "RAPPORT_DASHBOARD_PORT"):
         env[port_env] = "0"  # 0: dev picks free ports, so a developer's running stack does not collide
-    root = tmp_path / "dev"
+    root = stack_root
     proc = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "dev", "--clients", "4", "--days", "14", "--root", str(root)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -16,10 +16,10 @@ def rapport(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_stack_lifecycle_on_the_embedded_default(tmp_path):
+def test_stack_lifecycle_on_the_embedded_default(stack_root):
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
     env["RAPPORT_NO_DOCKER"] = "1"
-    root = str(tmp_path / "stack")
+    root = str(stack_root)
 
     up = rapport("stack", "up", "--root", root, env=env)
     assert up.returncode == 0, up.stderr
@@ -37,7 +37,7 @@ def test_stack_lifecycle_on_the_embedded_default(tmp_path):
     import asyncio
 
     assert asyncio.run(server_version())
-    state = LocalStack(tmp_path / "stack").status()
+    state = LocalStack(stack_root).status()
     assert state.kafka.kind == state.postgres.kind == "embedded"
     pids = [state.kafka.pid, state.postgres.pid]
 
