@@ -59,9 +59,13 @@ def test_each_service_is_deployed_with_probes_and_resources(rendered):
 
 def test_consumers_scale_to_the_partition_count(rendered):
     topics = by_kind(rendered["prod"], "KafkaTopic")
-    assert sorted(t["spec"]["topicName"] for t in topics.values()) == sorted(ALL_TOPICS)
-    partitions = {t["spec"]["partitions"] for t in topics.values()}
-    assert partitions == {6}
+    by_topic = {t["spec"]["topicName"]: t["spec"] for t in topics.values()}
+    assert set(ALL_TOPICS) <= set(by_topic)
+    assert {by_topic[name]["partitions"] for name in ALL_TOPICS} == {6}
+    changelog = by_topic["rapport-detector-client-state-changelog"]
+    assert changelog["partitions"] == 6 and changelog["config"]["cleanup.policy"] == "compact"
+    assert {spec["replicas"] for spec in by_topic.values()} == {3}
+    assert {t["spec"]["replicas"] for t in by_kind(rendered["dev"], "KafkaTopic").values()} == {1}
     hpas = by_kind(rendered["prod"], "HorizontalPodAutoscaler")
     for consumer in ("detector", "timeline", "notifier"):
         assert hpas[f"rapport-{consumer}"]["spec"]["maxReplicas"] == 6
