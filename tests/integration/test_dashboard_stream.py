@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -55,7 +56,7 @@ class SseClient:
                     self.comments.append(line[1:].strip())
                     self.connected.set()
                 elif line == "" and "data" in message:
-                    self.events.append(message | {"data": json.loads(message["data"])})
+                    self.events.append(message | {"data": json.loads(message["data"]), "received": time.monotonic()})
                     message = {}
                 elif ": " in line:
                     key, value = line.split(": ", 1)
