@@ -15,7 +15,7 @@ from schemas.topics import ALERTS
 from services.common.kafka import send_to_dlq
 from services.common.metrics import REGISTRY
 from services.notifier.adapters.store import AlertStore
-from services.notifier.core import AlertPolicy
+from services.notifier.core import AlertPolicy, Decision
 
 SERVICE = "notifier"
 log = logging.getLogger(__name__)
@@ -43,27 +43,23 @@ class SignalHandler:
         self.store, self.policy, self.producer, self.clock = store, policy, producer, clock
 
     async def __call__(self, records: list[ConsumerRecord]) -> None:
-        events = []
-        for record in records:
-            signal = await self._decode(record)
-            if signal is None:
-                continue
-            try:
-                event, decision = await self.store.open_alert(signal, self.policy, self.clock())
-            except DBAPIError as exc:
-                if not _is_data_exception(exc):
-                    raise  # transient (database down, lock timeout): the loop retries the batch
-                await send_to_dlq(self.producer, record, f"signal not storable: SQLSTATE {_sqlstate(exc)}", SERVICE)
-                continue
+        opened: list[tuple[AlertEvent, Decision | None]] = []
+        async with self.store.transaction() as conn:
+            for record in records:
+                signal = await self._decode(record)
+                if signal is None:
+                    continue
+                try:
+                    opened.append(await self.store.open_alert(conn, signal, self.policy, self.clock()))
+                except DBAPIError as exc:
+                    if not _is_data_exception(exc):
+                        raise  # transient (database down, lock timeout): the loop retries the batch
+                    await send_to_dlq(self.producer, record, f"signal not storable: SQLSTATE {_sqlstate(exc)}", SERVICE)
+        for event, decision in opened:
             if decision is not None:
-                alerts_total.inc(severity=signal.severity.value, delivery=decision.delivery.value)
-                log.info("alert opened", extra={"alert_id": str(event.alert_id), "signal_id": str(signal.signal_id),
-                                                "kind": signal.kind.value, "severity": signal.severity.value,
-                                                "delivery": decision.delivery.value, "recipients": len(decision.recipients),
-                                                "page_held_until": decision.hold_until})
-            events.append(event)
+                _count_and_log(event, decision)
         # Redelivered signals republish their stored `opened` step: same event id, consumers are idempotent.
-        await publish_events(self.producer, events)
+        await publish_events(self.producer, [event for event, _ in opened])
 
     async def _decode(self, record: ConsumerRecord) -> SignalDetected | None:
         try:
@@ -71,6 +67,14 @@ class SignalHandler:
         except ValidationError as exc:
             await send_to_dlq(self.producer, record, f"invalid signal.detected: {summarize_validation_error(exc)}", SERVICE)
             return None
+
+
+def _count_and_log(event: AlertEvent, decision: Decision) -> None:
+    alerts_total.inc(severity=event.severity.value, delivery=decision.delivery.value)
+    log.info("alert opened", extra={"alert_id": str(event.alert_id), "signal_id": str(event.signal_id),
+                                    "kind": event.kind.value, "severity": event.severity.value,
+                                    "delivery": decision.delivery.value, "recipients": len(decision.recipients),
+                                    "page_held_until": decision.hold_until})
 
 
 def _sqlstate(exc: DBAPIError) -> str:

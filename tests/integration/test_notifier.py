@@ -4,18 +4,19 @@ import asyncio
 import json
 import os
 import sys
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from schemas.alert import AlertState, AlertTransition
 from schemas.signal import Severity, SignalKind
 from schemas.topics import ALERTS, DLQ, SIGNALS
 from services.common.alerts import AlertNotFound, InvalidTransition, alert_id_for, transition
 from services.common.kafka import DLQ_REASON
-from services.common.tables import access_audit
+from services.common.tables import access_audit, alert_events, alerts
 from tests.helpers import TopicRecorder, wait_until
 from tests.integration.test_notifier_support import (  # noqa: F401 - fixtures
     alert_rows, engine, event_rows, make_signal, notifier_database_url, notifier_env, of_client, producer, seed_team,
@@ -183,3 +184,30 @@ async def test_a_signal_postgresql_cannot_store_goes_to_the_dead_letter_topic(no
         await recorder.expect(lambda v: v.get("signal_id") == str(unstorable.signal_id), reason="the unstorable signal on the DLQ")
     await wait_until(lambda: alert_rows(engine, client_id), reason="the next signal's alert: the partition keeps moving")
     assert [r.signal_id for r in await alert_rows(engine, client_id)] == [after.signal_id]
+
+
+async def test_a_burst_from_many_clients_each_sent_twice_opens_exactly_one_alert_per_signal(notifier, engine, producer):
+    teams = [await seed_team(engine) for _ in range(20)]
+    severities = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
+    burst = [make_signal(client_id, SignalKind.RESILIENCE_LOW, severities[i % 5]) for client_id, _ in teams for i in range(10)]
+    started = time.monotonic()
+    for signal in burst + burst:
+        key, value = signal.to_kafka()
+        await producer.send(SIGNALS, value, key=key)
+    await producer.flush()
+
+    async def all_opened():
+        async with engine.connect() as conn:
+            found = await conn.scalar(select(func.count()).select_from(alerts)
+                                      .where(alerts.c.client_id.in_([c for c, _ in teams])))
+        return found if found == len(burst) else None
+
+    await wait_until(all_opened, timeout=60, reason=f"{len(burst)} alerts")
+    elapsed = time.monotonic() - started
+    print(f"\nnotifier: {2 * len(burst)} signal records -> {len(burst)} alerts in {elapsed:.2f}s "
+          f"({2 * len(burst) / elapsed:.0f} records/s)")
+    async with engine.connect() as conn:
+        opened = await conn.scalar(select(func.count()).select_from(alert_events)
+                                   .where(alert_events.c.client_id.in_([c for c, _ in teams]),
+                                          alert_events.c.transition == "opened"))
+    assert opened == len(burst)
