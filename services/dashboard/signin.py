@@ -1,12 +1,14 @@
 """Therapist sign-in: the dev link `/login?token=...` sets an HttpOnly cookie; every API route resolves the therapist."""
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from services.common.access import therapist_id_from
+from services.common.access import bearer_token, therapist_id_from
 from services.common.auth import TokenError, TokenVerifier
 
 COOKIE = "rapport_token"
@@ -17,6 +19,26 @@ def current_therapist(verifier: TokenVerifier) -> Callable[[Request], UUID]:
 
     def dependency(request: Request) -> UUID:
         return therapist_id_from(request, verifier)
+
+    return dependency
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in therapist and the monotonic time their token stops verifying (expiry plus leeway)."""
+
+    therapist_id: UUID
+    ends_at: float
+
+
+def current_session(verifier: TokenVerifier) -> Callable[[Request], Session]:
+    """A FastAPI dependency for long-lived responses: the therapist and when their sign-in runs out."""
+
+    def dependency(request: Request) -> Session:
+        therapist_id = therapist_id_from(request, verifier)
+        claims = verifier.verify(bearer_token(request), "therapist")
+        remaining_s = claims["exp"] + verifier.settings.leeway_s - time.time()
+        return Session(therapist_id, time.monotonic() + remaining_s)
 
     return dependency
 

@@ -1,6 +1,7 @@
 """`GET /api/stream`: Server-Sent Events for the signed-in therapist, resumable with `Last-Event-ID`."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from uuid import UUID
@@ -16,7 +17,7 @@ from services.dashboard.core.events import (
     HEARTBEAT_FRAME, StreamEvent, alert_event_from_row, checkin_event_from_row, parse_cursor, replay_order, resume_from,
 )
 from services.dashboard.fanout import Fanout
-from services.dashboard.signin import current_therapist
+from services.dashboard.signin import Session, current_session
 
 RETRY_MS = 3000
 
@@ -46,10 +47,14 @@ def stream_router(engine: AsyncEngine, verifier: TokenVerifier, fanout: Fanout, 
     @router.get("/stream")
     async def stream(
         request: Request,
-        therapist_id: UUID = Depends(current_therapist(verifier)),
+        session: Session = Depends(current_session(verifier)),
         last_event_id: str | None = Header(None, description="the `id` of the last event received, to resume"),
     ) -> StreamingResponse:
-        """New alerts, alert state changes and new check-ins of the therapist's care-team clients."""
+        """New alerts, alert state changes and new check-ins of the therapist's care-team clients.
+
+        The stream ends when the sign-in expires; the browser's reconnect then gets a 401.
+        """
+        therapist_id = session.therapist_id
         resume_after = last_event_id or request.query_params.get("last_event_id")
 
         async def frames() -> AsyncIterator[str]:
@@ -60,9 +65,9 @@ def stream_router(engine: AsyncEngine, verifier: TokenVerifier, fanout: Fanout, 
                 for event in await missed_events(engine, therapist_id, resume_after, resume_margin):
                     sent.add(event.event_id)
                     yield event.frame()
-                while True:
+                while (remaining_s := session.ends_at - time.monotonic()) > 0:
                     try:
-                        event = await asyncio.wait_for(subscription.queue.get(), heartbeat_s)
+                        event = await asyncio.wait_for(subscription.queue.get(), min(heartbeat_s, remaining_s))
                     except TimeoutError:
                         yield HEARTBEAT_FRAME
                         continue

@@ -4,7 +4,7 @@ import asyncio
 import json
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -14,6 +14,7 @@ from schemas.alert import AlertEvent
 from schemas.checkin import CheckinSubmitted
 from schemas.topics import ALERTS, CHECKINS
 from services.common.alerts import transition
+from services.common.auth import issue_dev_token
 from services.common.http import EmbeddedServer
 from services.common.kafka import make_producer
 from services.common.stack import free_port
@@ -210,6 +211,16 @@ async def test_last_event_id_resumes_from_postgresql_without_foreign_clients(ins
     assert resumed.about(teams.foreign) == []
     ids = [e["id"] for e in resumed.events]
     assert len(ids) == len(set(ids)), "nothing is sent twice on one stream"
+
+
+async def test_the_stream_ends_when_the_sign_in_expires(instances):
+    # verification allows 30 s of clock leeway: a token that expired 28 s ago has about 2 s left
+    token = issue_dev_token(str(uuid.uuid4()), "therapist", ttl=timedelta(seconds=-28))
+    async with httpx.AsyncClient(base_url=instances[0], timeout=10) as client:
+        async with client.stream("GET", "/api/stream", headers={"Authorization": f"Bearer {token}"}) as stream:
+            assert stream.status_code == 200
+            await asyncio.wait_for(stream.aread(), timeout=10)  # returns once the server ends the stream
+        assert (await client.get("/api/stream", headers={"Authorization": f"Bearer {token}"})).status_code == 401
 
 
 async def test_stream_needs_a_therapist_token(instances):
