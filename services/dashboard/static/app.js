@@ -53,7 +53,8 @@ async function start() {
   }
   $("client-close").addEventListener("click", () => { state.clientId = null; $("client").hidden = true; });
   connectLive({ me: state.me, onBatch: onLiveBatch, onStatus: setLiveStatus,
-    onOpen: () => Promise.all([loadAlerts(), loadCaseload(), loadClient()]) });
+    onOpen: () => Promise.all([loadAlerts(), loadCaseload(), loadClient()]),
+    stillSignedIn: () => api("/api/me").then(() => true, (err) => err.status !== 401) });
   setInterval(() => document.querySelectorAll("time[datetime]").forEach((t) => {
     if (!t.closest(".timeline")) t.textContent = ago(t.getAttribute("datetime"));
   }), 60000);

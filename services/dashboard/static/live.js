@@ -4,7 +4,7 @@ const RECONNECT_MS = 5000;
 
 // A batch says which kinds arrived, for which clients, and whether an alert step was routed to this therapist
 // (`recipients` of the alert event: the notifier's policy decides who is notified; the care team sees the data).
-export function connectLive({ me, onBatch, onStatus, onOpen }) {
+export function connectLive({ me, onBatch, onStatus, onOpen, stillSignedIn }) {
   const seen = new Set();
   let lastId = null, batch = null, timer = null;
 
@@ -23,7 +23,7 @@ export function connectLive({ me, onBatch, onStatus, onOpen }) {
     source.addEventListener("error", () => {
       if (source.readyState !== EventSource.CLOSED) return onStatus("connecting");
       onStatus("offline");
-      setTimeout(open, RECONNECT_MS);
+      setTimeout(async () => { if (await stillSignedIn()) open(); }, RECONNECT_MS);
     });
     for (const kind of ["alert", "checkin"]) {
       source.addEventListener(kind, (message) => {
