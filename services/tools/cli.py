@@ -76,5 +76,7 @@ def dlq_replay(
     selection = ReplayFilter(topic=topic, reason_contains=reason, since=aware(since), until=aware(until))
     report = asyncio.run(replay(KafkaSettings(), selection, dry_run=dry_run, limit=limit,
                                 progress=lambda line: typer.echo(line, err=True)))
+    for (origin, why), count in report.by_origin.most_common():
+        typer.echo(f"{count:>8}  {origin}  {why}", err=True)
     verb = "would republish" if dry_run else "republished"
     typer.echo(f"scanned {report.scanned}, selected {report.selected}, {verb} {report.selected if dry_run else report.republished}")

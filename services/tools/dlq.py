@@ -7,7 +7,8 @@ never printed: a dead-lettered check-in may carry a note.
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -61,6 +62,7 @@ class ReplayReport:
     scanned: int = 0
     selected: int = 0
     republished: int = 0
+    by_origin: Counter = field(default_factory=Counter)  # (original topic, reason) of the selected records
 
 
 Progress = Callable[[str], None]
@@ -139,6 +141,7 @@ async def _one(record: ConsumerRecord, selection: ReplayFilter, producer, report
     if origin is None:
         return None
     report.selected += 1
+    report.by_origin[(origin.topic, origin.reason[:120])] += 1
     where = f"dlq {record.partition}:{record.offset} <- {origin.topic} {origin.partition}:{origin.offset}"
     if producer is None:
         progress(f"would replay {where} ({origin.reason[:120]})")

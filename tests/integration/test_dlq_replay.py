@@ -65,6 +65,7 @@ async def test_dry_run_then_replay_republishes_only_the_selection(kafka_settings
     assert code == 0, err
     assert "selected 2, would republish 2" in out
     assert err.count(f"<- {origin} 0:1") == 2 and "secret-note" not in out + err
+    assert f"       2  {origin}  timezone missing {token}" in err  # the summary by origin and reason
     assert await end_offsets_total(kafka_settings, origin) == 0
 
     async with TopicRecorder(kafka_settings, origin) as recorder:

@@ -75,6 +75,15 @@ def test_consumers_scale_to_the_partition_count(rendered):
     assert dlq > topics["rapport-checkins-v1"]["spec"]["config"]["retention.ms"]
 
 
+def test_every_pod_carries_the_label_the_network_policies_select(rendered):
+    for overlay, resources in rendered.items():
+        for resource in resources:
+            spec = resource.get("spec", {})
+            template = spec.get("jobTemplate", {}).get("spec", {}).get("template") or spec.get("template")
+            if template:
+                assert template["metadata"]["labels"]["app.kubernetes.io/part-of"] == "rapport", resource["metadata"]
+
+
 def test_secrets_are_only_referenced(rendered):
     for overlay, resources in rendered.items():
         assert not by_kind(resources, "Secret"), overlay
