@@ -196,3 +196,29 @@ async def test_the_mounted_timeline_refuses_clients_outside_the_care_team(dashbo
     for path in (f"/api/clients/{teams.foreign}/timeline", f"/api/clients/{teams.foreign}/series?instrument=brs"):
         assert (await dashboard.get(path, headers=headers)).status_code == 403, path
     assert (await dashboard.get(f"/api/clients/{teams.shared}/timeline", headers=headers)).status_code == 200
+
+
+async def test_production_sign_in_with_an_identity_providers_rs256_token(engine, database_url, tmp_path, teams):
+    import json
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from services.common.auth import AuthSettings
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())) | {"kid": "idp-1", "use": "sig"}
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [public]}))
+    auth = AuthSettings(issuer="https://idp.example", audience="rapport-dashboard", algorithms=["RS256"],
+                        jwks_file=str(tmp_path / "jwks.json"))
+    app = create_app(DashboardSettings(database_url=database_url, auth=auth, live_updates=False), engine=engine)
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": str(teams.a), "iss": "https://idp.example", "aud": "rapport-dashboard", "iat": now,
+              "exp": now + 300}
+    token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "idp-1"})
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dashboard") as client:
+        me = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200 and me.json()["display_name"] == "Dr. A"
+        dev_token = {"Authorization": f"Bearer {issue_dev_token(str(teams.a), 'therapist')}"}
+        assert (await client.get("/api/me", headers=dev_token)).status_code == 401, "HS256 is not accepted here"
