@@ -229,3 +229,28 @@ async def test_rapport_gateway_runs_as_a_process(service_env, port, tmp_path):
             assert (await http.get("/openapi.json")).json()["info"]["title"] == "Rapport gateway"
     finally:
         assert proc.stop() == 0, proc.log_tail()
+
+
+async def test_production_tokens_signed_by_an_identity_provider(gateway_settings, tmp_path):
+    import json
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from services.common.auth import AuthSettings
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key())) | {"kid": "idp-1", "alg": "ES256"}
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [public]}))
+    auth_settings = AuthSettings(issuer="https://idp.example", audience="rapport-app", algorithms=["ES256"],
+                                 jwks_file=str(tmp_path / "jwks.json"))
+    client_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    claims = {"sub": str(client_id), "role": "client", "iss": "https://idp.example", "aud": "rapport-app",
+              "iat": now, "exp": now + timedelta(minutes=5)}
+    signed = jwt.encode(claims, key, algorithm="ES256", headers={"kid": "idp-1"})
+    async with running_gateway(gateway_settings.model_copy(update={"auth": auth_settings})) as http:
+        accepted = await http.post("/v1/checkins", json=checkin(client_id), headers={"Authorization": f"Bearer {signed}"})
+        assert accepted.status_code == 202, accepted.text
+        dev = await http.post("/v1/checkins", json=checkin(client_id), headers=auth(client_id))
+        assert dev.status_code == 401, "HS256 dev tokens must not pass when only ES256 is configured"
