@@ -68,7 +68,8 @@ def dlq_replay(
     from datetime import UTC
 
     from services.common.settings import KafkaSettings
-    from services.tools.dlq import ReplayFilter, replay
+    from services.tools.dlq import replay
+    from services.tools.dlq_filter import ReplayFilter
 
     def aware(moment: datetime | None) -> datetime | None:
         return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment

@@ -1,13 +1,13 @@
 """Replay the dead-letter topic after a fix: pick records by origin, reason and time; republish the original value.
 
-The selection is pure (`ReplayFilter.origin_of`); `replay` is the Kafka adapter around it. Values are
+The selection is pure (`dlq_filter.ReplayFilter`); `replay` is the Kafka adapter around it. Values are
 never printed: a dead-lettered check-in may carry a note.
 """
 
 import asyncio
 import time
-from collections.abc import Callable
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,46 +15,11 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from schemas.topics import DLQ
-from services.common.kafka import DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON, DLQ_TOPIC, client_options, make_producer
+from services.common.kafka import client_options, make_producer
 from services.common.settings import KafkaSettings
+from services.tools.dlq_filter import ReplayFilter
 
 REPLAYED_FROM = "rapport.dlq.replayed_from"
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a dead-lettered record came from and why it was dead-lettered."""
-
-    topic: str
-    partition: str
-    offset: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ReplayFilter:
-    """Which dead-lettered records to replay; every condition left as None matches all."""
-
-    topic: str | None = None
-    reason_contains: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def origin_of(self, headers: dict[str, str], timestamp_ms: int) -> Origin | None:
-        """The record's origin when it should be replayed, else None (filtered out or no origin header)."""
-        origin = Origin(headers.get(DLQ_TOPIC, ""), headers.get(DLQ_PARTITION, "?"),
-                        headers.get(DLQ_OFFSET, "?"), headers.get(DLQ_REASON, ""))
-        if not origin.topic or origin.topic == DLQ:
-            return None
-        if self.topic and origin.topic != self.topic:
-            return None
-        if self.reason_contains and self.reason_contains.lower() not in origin.reason.lower():
-            return None
-        if self.since and timestamp_ms < self.since.timestamp() * 1000:
-            return None
-        if self.until and timestamp_ms >= self.until.timestamp() * 1000:
-            return None
-        return origin
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from services.common.kafka import DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON, DLQ_TOPIC
-from services.tools.dlq import ReplayFilter
+from services.tools.dlq_filter import ReplayFilter
 
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
 HEADERS = {DLQ_TOPIC: "rapport.checkins.v1", DLQ_PARTITION: "3", DLQ_OFFSET: "41", DLQ_REASON: "timezone: unknown zone"}
