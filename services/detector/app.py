@@ -12,7 +12,7 @@ from services.common.version import VERSION
 from services.detector.codec import UnusableRecord, decode_checkin, decode_state, encode_state
 from services.detector.config import DetectorSettings
 from services.detector.core import DetectorConfig, advance_clock, evaluate, load_config
-from services.detector.metrics import events_total, observe_lag, signals_total
+from services.detector.metrics import clock_runs_total, events_total, observe_lag, signals_total
 from services.detector.transport import FaustProducer, broker_options
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
                 value = encode_state(partition, new_state)
                 states.data[key] = value  # outside an event: write the store and its changelog ourselves
                 states.send_changelog(partition, key, value)
+        clock_runs_total.inc()
         observe_lag(app, CHECKINS)
 
     @app.page("/healthz")

@@ -5,11 +5,12 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from schemas.topics import CHECKINS, SIGNALS
 from services.common.kafka import make_producer
-from tests.helpers import ServiceProcess, TopicRecorder
+from tests.helpers import ServiceProcess, TopicRecorder, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +39,17 @@ async def producer(kafka_settings):
 async def publish(producer, *events) -> None:
     for e in events:
         await producer.send_and_wait(CHECKINS, json.dumps(e).encode(), key=e["client_id"].encode())
+
+
+async def clock_runs(port) -> float:
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    return next((float(line.split()[-1]) for line in text.splitlines()
+                 if line.startswith("rapport_detector_clock_runs_total")), 0.0)
+
+
+async def _more_than(value, floor) -> bool:
+    return await value > floor
 
 
 def for_client(client_id, kind=None):
@@ -88,6 +100,11 @@ async def test_signals_for_several_clients_and_state_across_a_restart(kafka_sett
             await signals.expect(for_client(risky), count=2, timeout=30)
             risk_ids = [s["signal_id"] for s in signals.values(for_client(risky))]
             assert len(risk_ids) == len(set(risk_ids)) == 2, "the redelivered check-in must not signal again"
+            # The clock recorded the reported gap in the state: two clock runs after the restart, still one signal.
+            runs = await clock_runs(port)
+            await wait_until(lambda: _more_than(clock_runs(port), runs + 1), timeout=30, reason="two clock runs")
+            await signals._poll()
+            assert len(signals.values(for_client(silent))) == 1, "the missed check-ins were reported again"
             print(f"detector stopped in {stopped_s:.1f}s after SIGTERM")
     finally:
         worker.stop()
