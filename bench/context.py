@@ -4,6 +4,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.plan import Plan
 from bench.report import Report
@@ -27,3 +28,4 @@ class BenchContext:
     kafka: KafkaSettings
     shared: dict = field(default_factory=dict)  # figures one stage hands to another (e.g. direct produce rate)
     keep: set[str] = field(default_factory=set)  # services to leave running for the next stage
+    profile_dir: Path | None = None  # py-spy profiles of measured processes go here when set

@@ -42,4 +42,5 @@ def describe_machine(broker: str = "?", postgres: str = "?") -> dict:
         "broker": broker,
         "postgres": postgres,
         "packages": package_versions(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],  # other work on the machine skews figures
     }

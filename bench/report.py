@@ -141,4 +141,10 @@ def machine_line(machine: dict) -> str:
     cpu = machine.get("cpu_model") or "unknown CPU"
     return (f"{machine.get('cores', '?')} cores ({cpu}), {machine.get('memory_gib', '?')} GiB RAM, "
             f"Python {machine.get('python', '?')}, {machine.get('platform', '?')}, "
-            f"broker {machine.get('broker', '?')}, PostgreSQL {machine.get('postgres', '?')}")
+            f"broker {machine.get('broker', '?')}, PostgreSQL {machine.get('postgres', '?')}"
+            + (f", load average {_load(machine['load_average_at_start'])} at start" if "load_average_at_start" in machine else "")
+            + (f" and {_load(machine['load_average_at_end'])} at end" if "load_average_at_end" in machine else ""))
+
+
+def _load(values) -> str:
+    return "/".join(f"{v:.1f}" for v in values)

@@ -10,6 +10,7 @@ from pathlib import Path
 from bench.context import BenchContext, progress_printer
 from bench.machine import describe_machine
 from bench.plan import Plan
+from bench.profiling import py_spy
 from bench.report import Figure, Report, render_markdown
 from bench.stages import alerts, detector, ingest, memory, replay, timeline
 from bench.system import BenchSystem, bench_system
@@ -31,6 +32,12 @@ async def postgres_version(url: str) -> str:
         return (await conn.fetchval("show server_version")).split()[0]
     finally:
         await conn.close()
+
+
+def load_average() -> list[float]:
+    import os
+
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def describe_stack(system: BenchSystem) -> dict:
@@ -58,7 +65,7 @@ async def run_stages(ctx: BenchContext, only: set[str] | None = None) -> None:
 
 
 def run(plan: Plan, json_out: Path | None, markdown_out: Path | None, root: Path | None = None,
-        only: set[str] | None = None) -> Report:
+        only: set[str] | None = None, profile_dir: Path | None = None) -> Report:
     """Bring up the stack, measure every stage, write JSON and markdown, and return the report."""
     started = time.monotonic()
     progress = progress_printer(started)
@@ -66,10 +73,14 @@ def run(plan: Plan, json_out: Path | None, markdown_out: Path | None, root: Path
         with bench_system(root or Path(tmp), progress) as system:
             report = Report(describe_stack(system), plan.as_dict(), started_at=datetime.now(UTC).isoformat(timespec="seconds"))
             kafka = KafkaSettings(kafka_bootstrap_servers=system.bootstrap, kafka_session_timeout_ms=6000)
-            ctx = BenchContext(plan, system, report, progress, kafka)
+            ctx = BenchContext(plan, system, report, progress, kafka, profile_dir=profile_dir)
+            if profile_dir:
+                progress(f"profiling measured processes with py-spy into {profile_dir} (figures are slower)"
+                         if py_spy() else "--profile given but py-spy is not on PATH: no profiles")
             asyncio.run(run_stages(ctx, only))
     report.figures.sort(key=lambda f: STAGE_ORDER.index(f.stage) if f.stage in STAGE_ORDER else len(STAGE_ORDER))
     report.duration_s = time.monotonic() - started
+    report.machine["load_average_at_end"] = load_average()
     markdown = render_markdown(report)
     if json_out:
         import json

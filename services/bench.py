@@ -14,12 +14,13 @@ def register(app: typer.Typer) -> None:
         markdown_out: Path = typer.Option(None, "--markdown", help="write the markdown table here"),
         root: Path = typer.Option(None, "--root", help="folder for the stack and logs (default: a temp folder)"),
         only: str = typer.Option(None, "--only", help="comma-separated stages to run, e.g. detector,replay"),
+        profile: Path = typer.Option(None, "--profile", help="py-spy profiles of the measured processes into this folder"),
     ) -> None:
         """Measure ingest, detector, timeline writer, alert latency, replay and memory against their baselines."""
         from bench.plan import make_plan
         from bench.runner import run
 
         stages = {s.strip() for s in only.split(",")} if only else None
-        report = run(make_plan(quick, events), json_out, markdown_out, root, stages)
+        report = run(make_plan(quick, events), json_out, markdown_out, root, stages, profile)
         if report.missed:
             typer.echo(f"targets missed: {', '.join(f'{f.stage}: {f.name}' for f in report.missed)}", err=True)

@@ -10,12 +10,14 @@ stream. The baseline is one bare Kafka hop (produce -> consume) measured at the 
 import asyncio
 import random
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import httpx
 
 from bench import targets
 from bench.context import BenchContext
+from bench.profiling import profiled
 from bench.report import Figure
 from bench.sse import AlertArrivals
 from bench.stats import percentile
@@ -123,10 +125,14 @@ async def run(ctx: BenchContext) -> None:
             tasks += [asyncio.create_task(steady_background(ctx, stop, sent)),
                       asyncio.create_task(kafka_hops(ctx, stop, hops))]
             started, posts = time.monotonic(), []
-            for i, client in enumerate(probes):
-                await asyncio.sleep(max(started + i / plan.probes_per_second - time.monotonic(), 0))
-                posts.append(asyncio.create_task(probe(gateway, client, accepted_at)))
-            background_seconds = time.monotonic() - started
+            with ExitStack() as profiles:
+                for name in NEEDED + ("timeline",):
+                    if name in ctx.system.procs:
+                        profiles.enter_context(profiled(ctx.profile_dir, f"alerts-{name}", ctx.system.procs[name].pid))
+                for i, client in enumerate(probes):
+                    await asyncio.sleep(max(started + i / plan.probes_per_second - time.monotonic(), 0))
+                    posts.append(asyncio.create_task(probe(gateway, client, accepted_at)))
+                background_seconds = time.monotonic() - started
             await asyncio.gather(*posts)
             stop.set()
             ctx.progress(f"alert latency: waiting for the last alerts ({len(accepted_at)} probes accepted)")

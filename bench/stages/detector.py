@@ -18,6 +18,7 @@ from bench import targets
 from bench.context import BenchContext
 from bench.bare_agent import PROCESSED_METRIC
 from bench.kafka_probe import end_offsets, latest_value_sizes, produce_all
+from bench.profiling import profiled
 from bench.report import Figure
 from bench.stats import drain_rate, metric_value, rate
 from bench.system import service_missing
@@ -43,9 +44,9 @@ async def publish_backlog(ctx: BenchContext) -> int:
     return sum((await end_offsets(ctx.kafka, CHECKINS)).values())
 
 
-async def drain(ctx: BenchContext, metrics_url: str, metric: str, total: int, label: str, process: str) -> float | None:
-    """Poll the consumer's own processed-events counter until it reaches `total`; its rate in between."""
-    ctx.progress(f"detector: {label} draining {total:,} check-ins")
+async def processed_samples(ctx: BenchContext, metrics_url: str, metric: str, total: int, label: str,
+                            process: str) -> list[tuple[float, int]]:
+    """Poll the consumer's own processed-events counter every 50 ms until it reaches `total`."""
     proc, samples = ctx.system.procs[process], []
     deadline = time.monotonic() + 60 + total / 100
     async with httpx.AsyncClient(timeout=2) as client:
@@ -58,10 +59,16 @@ async def drain(ctx: BenchContext, metrics_url: str, metric: str, total: int, la
                 value = None
             samples.append((time.monotonic(), int(value or 0)))
             if samples[-1][1] >= total:
-                break
+                return samples
             await asyncio.sleep(0.05)
-    if not samples or samples[-1][1] < total:
-        raise RuntimeError(f"{label} processed {samples[-1][1] if samples else 0:,} of {total:,} check-ins in time")
+    raise RuntimeError(f"{label} processed {samples[-1][1] if samples else 0:,} of {total:,} check-ins in time")
+
+
+async def drain(ctx: BenchContext, metrics_url: str, metric: str, total: int, label: str, process: str) -> float | None:
+    """The consumer's rate while it drains the backlog: from its first processed event to the last."""
+    ctx.progress(f"detector: {label} draining {total:,} check-ins")
+    with profiled(ctx.profile_dir, process, ctx.system.procs[process].pid):
+        samples = await processed_samples(ctx, metrics_url, metric, total, label, process)
     measured = drain_rate(samples, total)
     (ctx.system.log_dir / f"{process}-drain.json").write_text(json.dumps(samples))
     ctx.progress(f"detector: {label}: {measured or 0:,.0f} check-ins/s")

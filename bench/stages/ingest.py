@@ -11,10 +11,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from bench.context import BenchContext
+from bench.profiling import profiled
 from bench.report import Figure
 from bench.stats import rate
 from bench.system import service_missing
-from bench.workload import client_ids, history
+from bench.kafka_probe import produce_all
+from bench.workload import client_ids, encode, history
+from schemas.topics import CHECKINS
 from services.common.auth import issue_dev_token
 
 DIRECT = "direct Kafka produce (acks=all)"
@@ -72,6 +75,12 @@ def batches_per_client(events: list[dict], size: int) -> list[list[dict]]:
 
 async def run(ctx: BenchContext) -> None:
     plan, direct = ctx.plan, ctx.shared.get("direct_produce_rate")
+    if direct is None:  # the detector stage did not run: measure it here on a cohort of its own
+        ctx.progress(f"ingest: publishing {plan.events:,} check-ins straight to Kafka")
+        events = history(client_ids(max(plan.events // 10, 1), plan.seed, "ingest-direct"), 10, plan.seed,
+                         datetime.now(UTC) - timedelta(hours=1))
+        count, seconds = await produce_all(ctx.kafka, CHECKINS, [encode(e) for e in events])
+        direct = rate(count, seconds)
     ctx.report.add(Figure("ingest", DIRECT, "check-ins/s", direct, note=f"{plan.events:,} check-ins, pipelined aiokafka producer"))
     missing = service_missing("gateway")
     if missing:
@@ -87,8 +96,9 @@ async def run(ctx: BenchContext) -> None:
     headers = token_headers(singles)
     events = list(history(singles, 10, plan.seed, end))[: plan.single_posts]
     ctx.progress(f"ingest: {len(events):,} x POST /v1/checkins, {plan.http_concurrency} concurrent")
-    ok, failed, seconds, error = await post_all(base, "/v1/checkins", [(headers[e["client_id"]], e) for e in events],
-                                                plan.http_concurrency)
+    with profiled(ctx.profile_dir, "gateway-single", ctx.system.procs["gateway"].pid):
+        ok, failed, seconds, error = await post_all(base, "/v1/checkins", [(headers[e["client_id"]], e) for e in events],
+                                                    plan.http_concurrency)
     ctx.report.add(Figure("ingest", "gateway POST /v1/checkins", "check-ins/s", rate(ok, seconds), DIRECT, direct,
                           note=f"{ok:,} accepted, {failed} refused" + (f" (first: {error})" if error else "")))
 
@@ -98,9 +108,10 @@ async def run(ctx: BenchContext) -> None:
     batches = batches_per_client(list(history(batch_clients, days, plan.seed, end)), plan.batch_size)
     count = sum(len(b) for b in batches)
     ctx.progress(f"ingest: {count:,} check-ins in {len(batches):,} x POST /v1/checkins:batch")
-    ok, failed, seconds, error = await post_all(
-        base, "/v1/checkins:batch", [(headers[b[0]["client_id"]], {"checkins": b}) for b in batches],
-        max(plan.http_concurrency // 4, 2), accepted_in_batch)
+    with profiled(ctx.profile_dir, "gateway-batch", ctx.system.procs["gateway"].pid):
+        ok, failed, seconds, error = await post_all(
+            base, "/v1/checkins:batch", [(headers[b[0]["client_id"]], {"checkins": b}) for b in batches],
+            max(plan.http_concurrency // 4, 2), accepted_in_batch)
     ctx.report.add(Figure("ingest", f"gateway POST /v1/checkins:batch ({plan.batch_size}/request)", "check-ins/s",
                           rate(ok, seconds), DIRECT, direct,
                           note=f"{ok:,} of {count:,} accepted, {failed} requests refused" + (f" (first: {error})" if error else "")))

@@ -1,6 +1,7 @@
 """`rapport replay` throughput on a simulated cohort, beside parsing and validating the same file only."""
 
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -8,6 +9,7 @@ from datetime import UTC, datetime
 
 from bench import targets
 from bench.context import BenchContext
+from bench.profiling import py_spy, summarise
 from bench.report import Figure
 from bench.stats import rate
 from bench.system import REPO_ROOT, command_missing
@@ -15,12 +17,18 @@ from bench.workload import client_ids, history
 from schemas.checkin import CheckinSubmitted
 
 
-def rapport(*args: str, env: dict) -> float:
-    """Run `rapport ARGS` as a user would; return its wall time in seconds."""
+def rapport(*args: str, env: dict, prefix: tuple[str, ...] = ()) -> tuple[float, float]:
+    """Run `rapport ARGS` as a user would; return (wall seconds, CPU seconds it used)."""
+    cpu_before = _children_cpu()
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, cwd=REPO_ROOT, check=True,
+    subprocess.run([*prefix, sys.executable, "-m", "services.cli", *args], env=env, cwd=REPO_ROOT, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def make_cohort(ctx: BenchContext, out) -> str:
@@ -60,12 +68,19 @@ async def run(ctx: BenchContext) -> None:
     source = make_cohort(ctx, cohort)
     count = sum(1 for line in cohort.open("rb") if line.strip())
     ctx.progress(f"replay: replaying {count:,} check-ins")
-    startup = rapport("replay", "--help", env=ctx.system.env)
-    seconds = rapport("replay", str(cohort), "--output", str(signals), "--no-progress", env=ctx.system.env)
+    startup, _ = rapport("replay", "--help", env=ctx.system.env)
+    seconds, cpu = rapport("replay", str(cohort), "--output", str(signals), "--no-progress", env=ctx.system.env)
     emitted = sum(1 for line in signals.open("rb") if line.strip())
     ctx.report.add(Figure(
         "replay", "rapport replay (whole command)", "check-ins/s", rate(count, seconds),
         "parse + validate only", parse_only_rate(cohort), targets.REPLAY_RATE,
         note=f"{count:,} check-ins from {source}, {emitted:,} signals, {seconds:.1f}s wall time including "
-             f"{startup:.1f}s interpreter start-up (excluding it: {count / max(seconds - startup, 1e-9):,.0f}/s)",
+             f"{startup:.1f}s interpreter start-up (excluding it: {count / max(seconds - startup, 1e-9):,.0f}/s); "
+             f"{cpu:.1f} CPU-s = {count / max(cpu, 1e-9):,.0f} check-ins per CPU-second",
     ))
+    if ctx.profile_dir and py_spy():
+        ctx.profile_dir.mkdir(parents=True, exist_ok=True)
+        raw = ctx.profile_dir / "replay.txt"
+        rapport("replay", str(cohort), "--output", str(signals), "--no-progress", env=ctx.system.env,
+                prefix=(py_spy(), "record", "--format", "raw", "--rate", "100", "--output", str(raw), "--"))
+        (ctx.profile_dir / "replay.summary.txt").write_text(summarise(raw))

@@ -95,3 +95,13 @@ def test_a_multi_line_reason_stays_in_one_table_cell():
     report.add(Figure("detector", "stage", "", skipped="failed: detector exited:\n{\"a\": 1} | more"))
     row = [line for line in render_markdown(report).splitlines() if line.startswith("| detector")][0]
     assert row.count("|") == 9 and "\n" not in row
+
+
+def test_hot_frames_from_collapsed_stacks():
+    from bench.profiling import hot_frames
+
+    lines = ["main;parse;validate 6\n", "main;detect 3\n", "main;parse 1\n", "garbage\n"]
+    total, inclusive, own = hot_frames(lines)
+    assert total == 10
+    assert dict(inclusive)["main"] == 1.0 and dict(inclusive)["parse"] == pytest.approx(0.7)
+    assert own[0] == ("validate", 0.6)
