@@ -48,8 +48,15 @@ async function start() {
   $("who").textContent = `Signed in as ${me.display_name || me.therapist_id}`;
   $("logout").hidden = false;
   $("board").hidden = false;
-  for (const tab of document.querySelectorAll('[role="tab"]')) {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  for (const tab of tabs) {
     tab.addEventListener("click", () => { state.tab = tab.dataset.state; renderAlerts(); });
+    tab.addEventListener("keydown", (event) => { // arrow keys move between tabs, as in any tab list
+      if (!["ArrowLeft", "ArrowRight"].includes(event.key)) return;
+      const next = tabs[(tabs.indexOf(tab) + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+      next.focus();
+      next.click();
+    });
   }
   $("client-close").addEventListener("click", () => { state.clientId = null; $("client").hidden = true; });
   connectLive({ me: state.me, onBatch: onLiveBatch, onStatus: setLiveStatus,

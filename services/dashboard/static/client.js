@@ -25,10 +25,21 @@ export async function loadClient() {
     if (clientId !== state.clientId) return;
     $("charts").replaceChildren(...series.map((s) => chartFigure(s, from, to)));
     $("timeline").replaceChildren(...timeline.items.map(timelineItem));
+    showOlderButton(clientId, timeline.next_cursor);
   } catch (err) {
     $("charts").replaceChildren(h("p", { class: "empty" }, `The timeline is not available: ${err.message}`));
     $("timeline").replaceChildren();
   }
+}
+
+function showOlderButton(clientId, cursor) {
+  $("timeline-older").hidden = !cursor;
+  $("timeline-older").onclick = async () => {
+    const page = await api(`/api/clients/${clientId}/timeline?limit=50&cursor=${encodeURIComponent(cursor)}`);
+    if (clientId !== state.clientId) return;
+    $("timeline").append(...page.items.map(timelineItem));
+    showOlderButton(clientId, page.next_cursor);
+  };
 }
 
 function chartFigure(series, from, to) {

@@ -18,6 +18,7 @@ export function renderAlerts(fresh = new Set()) {
   for (const name of ["open", "acknowledged"]) {
     $(`count-${name}`).textContent = state.alerts[name].length;
     $(`tab-${name}`).setAttribute("aria-selected", String(state.tab === name));
+    $(`tab-${name}`).tabIndex = state.tab === name ? 0 : -1;
   }
   const open = state.alerts.open.length;
   document.title = open ? `(${open}) Rapport · therapist dashboard` : "Rapport · therapist dashboard";
