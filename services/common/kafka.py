@@ -160,23 +160,28 @@ class ConsumerLoop:
             records = [r for part in batches.values() for r in part]
             if not records:
                 continue
-            await self._handle_until_done(records)
+            if not await self._handle_until_done(records):
+                break  # stopping while the batch still fails: leave it uncommitted, the next owner re-reads it
             await self._commit(records)
             self.records_total.inc(len(records), service=self.name)
             await self._update_lag()
 
-    async def _handle_until_done(self, records: list[ConsumerRecord]) -> None:
+    async def _handle_until_done(self, records: list[ConsumerRecord]) -> bool:
+        """True once the handler succeeded; False when asked to stop while the batch still fails."""
         delay = self.limits.retry_initial_s
         while True:
             try:
                 await self.handler(records)
-                return
+                return True
             except Exception as exc:  # noqa: BLE001 - every failure is retried; poison records are DLQ'd by handlers
                 self.retries_total.inc(service=self.name)
                 log.warning("batch failed, retrying", extra={"records": len(records), "error": type(exc).__name__,
                                                              "retry_in_s": round(delay, 2), "detail": str(exc)[:300]})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.limits.retry_max_s)
+                try:  # back off, but a SIGTERM during an outage must not wait for the database to return
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                    return False
+                except TimeoutError:
+                    delay = min(delay * 2, self.limits.retry_max_s)
 
     async def _commit(self, records: list[ConsumerRecord]) -> None:
         offsets: dict[TopicPartition, int] = {}

@@ -4,10 +4,11 @@ import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import asyncpg
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, make_url, select
 
 from schemas.topics import ALERTS, CHECKINS, DLQ, SIGNALS
 from services.common.db import make_engine
@@ -158,42 +159,85 @@ async def test_sigkill_mid_stream_then_restart_still_exactly_n(kafka_settings, e
         writer.stop()
 
 
-async def test_database_outage_mid_stream_loses_nothing(kafka_settings, engine, writer_env, database_url, tmp_path, port):
+@pytest.fixture
+async def writer_role(database_url):
+    """A login role of the writer's own, so an outage can be made for it alone (superusers ignore CONNECT rights)."""
+    role = f"timeline_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain_dsn(database_url))
+    await admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'outage'")
+    await admin.execute(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {role}")
+    url = make_url(database_url).set(username=role, password="outage").render_as_string(hide_password=False)
+    yield SimpleNamespace(name=role, url=url, admin=admin)
+    await admin.execute(f"ALTER ROLE {role} LOGIN")
+    await admin.close()
+
+
+async def database_outage(role, seconds: float) -> int:
+    """Refuse the writer's logins and cut its open connections for `seconds`; return how many were cut."""
+    await role.admin.execute(f"ALTER ROLE {role.name} NOLOGIN")
+    killed, loop = 0, asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        killed += await role.admin.fetchval(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity where usename = $1", role.name)
+        await asyncio.sleep(0.05)  # the outage's own pacing, not a wait for a result
+    return killed
+
+
+async def test_database_outage_mid_stream_loses_nothing(kafka_settings, engine, writer_env, writer_role, tmp_path,
+                                                        port):
     client_id, n = uuid.uuid4(), 1500
     events = [checkin(client_id, i) for i in range(n)]
-    writer = start_writer(writer_env | {"RAPPORT_TIMELINE_BATCH_MAX_RECORDS": "50"}, tmp_path, port)
-    admin = await asyncpg.connect(plain_dsn(database_url))
+    env = writer_env | {"RAPPORT_TIMELINE_BATCH_MAX_RECORDS": "50", "DATABASE_URL": writer_role.url}
+    writer = start_writer(env, tmp_path, port)
     try:
         await writer.wait_healthy()
         await publish(kafka_settings, CHECKINS, events[:100], client_id)
         await wait_until(lambda: _at_least(count(engine, checkins, client_id), 1), timeout=60, reason="first rows")
-        database = await admin.fetchval("select current_database()")
-        # Refuse new connections and kill the writer's open ones for several seconds, while events keep coming.
-        await admin.execute(f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC')
-        outage = asyncio.create_task(_terminate_writer_connections(admin, seconds=5))
+        outage = asyncio.create_task(database_outage(writer_role, seconds=5))
         await publish(kafka_settings, CHECKINS, events[100:], client_id)
         killed = await outage
         during = await count(engine, checkins, client_id)
-        await admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC')
+        await writer_role.admin.execute(f"ALTER ROLE {writer_role.name} LOGIN")
         await wait_until(lambda: counts_reach(engine, client_id, {checkins: n, scores: 2 * n}), timeout=90,
                          reason=f"all {n} check-ins after the outage (had {during} when it ended)")
-        assert killed >= 1, "the outage must actually have cut the writer off"
+        assert killed >= 1 and during < n, "the outage must actually have cut the writer off mid-stream"
         assert "batch failed, retrying" in writer.log_tail(400)
     finally:
-        await admin.close()
         writer.stop()
 
 
-async def _terminate_writer_connections(admin, seconds: float) -> int:
-    """pg_terminate_backend every writer connection, repeatedly, for `seconds`; return how many were cut."""
-    killed, loop = 0, asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while loop.time() < deadline:
-        killed += await admin.fetchval(
-            "select count(pg_terminate_backend(pid)) from pg_stat_activity "
-            "where application_name = 'rapport-timeline' and datname = current_database()")
-        await asyncio.sleep(0.05)  # the outage's own pacing, not a wait for a result
-    return killed
+async def test_sigterm_during_an_outage_exits_promptly_and_loses_nothing(kafka_settings, engine, writer_env,
+                                                                         writer_role, tmp_path, port):
+    client_id = uuid.uuid4()
+    events = [checkin(client_id, i) for i in range(60)]
+    env = writer_env | {"DATABASE_URL": writer_role.url}
+    writer = start_writer(env, tmp_path / "before", port)
+    await writer.wait_healthy()
+    await publish(kafka_settings, CHECKINS, events[:30], client_id)
+    await wait_until(lambda: _equals(count(engine, checkins, client_id), 30), timeout=60, reason="the first 30 rows")
+    await database_outage(writer_role, seconds=0.5)
+    await publish(kafka_settings, CHECKINS, events[30:], client_id)
+    await wait_until(lambda: _async("batch failed, retrying" in writer.log_tail(200)), timeout=30,
+                     reason="the writer retrying against the refused database")
+    started = asyncio.get_running_loop().time()
+    assert writer.stop(timeout=10) == 0, writer.log_tail()
+    assert asyncio.get_running_loop().time() - started < 10
+    await writer_role.admin.execute(f"ALTER ROLE {writer_role.name} LOGIN")
+    writer = start_writer(env, tmp_path / "after", port)
+    try:
+        await wait_until(lambda: counts_reach(engine, client_id, {checkins: 60, scores: 120}), timeout=60,
+                         reason="the batch left uncommitted at SIGTERM, written after the restart")
+    finally:
+        writer.stop()
+
+
+async def _equals(awaitable, n) -> bool:
+    return await awaitable == n
+
+
+async def _async(value):
+    return value
 
 
 async def _at_least(awaitable, n) -> bool:
