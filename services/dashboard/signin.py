@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from services.common.access import bearer_token, therapist_id_from
 from services.common.auth import TokenError, TokenVerifier
@@ -50,16 +50,16 @@ def signin_router(verifier: TokenVerifier, secure_cookie: bool, max_age_s: int) 
     @router.get("/login", include_in_schema=False)
     async def login(token: str = "") -> RedirectResponse:
         try:
-            verifier.verify(token, "therapist")
-        except TokenError as exc:
+            UUID(verifier.verify(token, "therapist")["sub"])
+        except (TokenError, ValueError) as exc:
             raise HTTPException(401, f"this sign-in link is not valid: {exc}") from exc
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(COOKIE, token, max_age=max_age_s, httponly=True, secure=secure_cookie, samesite="lax")
         return response
 
     @router.post("/logout", include_in_schema=False)
-    async def logout() -> HTMLResponse:
-        response = HTMLResponse("<p>Signed out.</p>")
+    async def logout() -> RedirectResponse:
+        response = RedirectResponse("/", status_code=303)
         response.delete_cookie(COOKIE)
         return response
 

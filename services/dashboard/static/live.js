@@ -38,7 +38,7 @@ export function connectLive({ me, onBatch, onStatus, onOpen, stillSignedIn }) {
           batch.notify.push(data);
         }
         clearTimeout(timer); // a burst of events (say, a resume) becomes one refresh
-        timer = setTimeout(flush, 150);
+        timer = setTimeout(flush, 50);
       });
     }
   }
