@@ -19,7 +19,7 @@ DEPLOY = Path(__file__).resolve().parent
 ROOT = DEPLOY.parent
 BIN = Path(sys.executable).parent
 KUBERNETES_VERSION = "1.32.0"
-OVERLAYS = ("dev", "prod", "prod-keda")
+OVERLAYS = ("dev", "prod", "prod-extras")
 CRD_SCHEMAS = DEPLOY / "k8s" / "crd-schemas"  # Strimzi and KEDA kinds: the fields Rapport uses
 
 

@@ -69,8 +69,8 @@ def test_consumers_scale_to_the_partition_count(rendered):
     hpas = by_kind(rendered["prod"], "HorizontalPodAutoscaler")
     for consumer in ("detector", "timeline", "notifier"):
         assert hpas[f"rapport-{consumer}"]["spec"]["maxReplicas"] == 6
-        assert by_kind(rendered["prod-keda"], "ScaledObject")[f"rapport-{consumer}"]["spec"]["maxReplicaCount"] == 6
-        assert f"rapport-{consumer}" not in by_kind(rendered["prod-keda"], "HorizontalPodAutoscaler")
+        assert by_kind(rendered["prod-extras"], "ScaledObject")[f"rapport-{consumer}"]["spec"]["maxReplicaCount"] == 6
+        assert f"rapport-{consumer}" not in by_kind(rendered["prod-extras"], "HorizontalPodAutoscaler")
     dlq = topics["rapport-dlq-v1"]["spec"]["config"]["retention.ms"]
     assert dlq > topics["rapport-checkins-v1"]["spec"]["config"]["retention.ms"]
 
@@ -103,3 +103,13 @@ def test_compose_env_files_only_set_known_settings():
     for env_file in (check.DEPLOY / "compose" / "env").glob("*.env"):
         names = [line.split("=", 1)[0] for line in env_file.read_text().splitlines() if line and not line.startswith("#")]
         assert set(names) <= known, (env_file.name, set(names) - known)
+
+
+def test_alert_rules_only_use_metrics_the_services_expose(rendered):
+    import re
+
+    source = "\n".join(p.read_text() for p in (check.ROOT / "services").rglob("*.py"))
+    exposed = set(re.findall(r'"(rapport_[a-z_]+)"', source))
+    rules = by_kind(rendered["prod-extras"], "PrometheusRule")["rapport"]["spec"]["groups"][0]["rules"]
+    used = {name for rule in rules for name in re.findall(r"\b(rapport_[a-z_]+)", rule["expr"])}
+    assert used and used <= exposed, used - exposed
