@@ -19,7 +19,8 @@ class Plan:
     probes_per_second: float
     replay_clients: int
     replay_days: int
-    memory_clients: int
+    memory_clients: int  # client states held by the memory probe
+    memory_histories: int  # distinct simulated histories those states are built from
     seed: int = 7
 
     def as_dict(self) -> dict:
@@ -29,13 +30,13 @@ class Plan:
 def make_plan(quick: bool, events: int | None = None) -> Plan:
     """The default plan for a full or a quick run; `events` overrides the check-in count."""
     if quick:
-        plan = Plan(quick=True, events=4_000, history_days=30, timeline_events=3_000, single_posts=1_500, batch_size=50, http_concurrency=16,
-                    alert_seconds=15, background_rate=200, probes_per_second=4, replay_clients=400, replay_days=60,
-                    memory_clients=10_000)
+        plan = Plan(quick=True, events=4_000, history_days=30, timeline_events=3_000, single_posts=800,
+                    batch_size=50, http_concurrency=16, alert_seconds=15, background_rate=200, probes_per_second=4,
+                    replay_clients=400, replay_days=60, memory_clients=10_000, memory_histories=200)
     else:
-        plan = Plan(quick=False, events=30_000, history_days=30, timeline_events=20_000, single_posts=6_000, batch_size=100,
-                    http_concurrency=32, alert_seconds=60, background_rate=500, probes_per_second=4,
-                    replay_clients=2_000, replay_days=90, memory_clients=50_000)
+        plan = Plan(quick=False, events=30_000, history_days=30, timeline_events=20_000, single_posts=6_000,
+                    batch_size=100, http_concurrency=32, alert_seconds=60, background_rate=500, probes_per_second=4,
+                    replay_clients=2_000, replay_days=90, memory_clients=100_000, memory_histories=500)
     if events:
         from dataclasses import replace
 

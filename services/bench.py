@@ -15,6 +15,7 @@ def register(app: typer.Typer) -> None:
         root: Path = typer.Option(None, "--root", help="folder for the stack and logs (default: a temp folder)"),
         only: str = typer.Option(None, "--only", help="comma-separated stages to run, e.g. detector,replay"),
         profile: Path = typer.Option(None, "--profile", help="py-spy profiles of the measured processes into this folder"),
+        readme: Path = typer.Option(None, "--readme", help="put the table into this README's Benchmarks section"),
     ) -> None:
         """Measure ingest, detector, timeline writer, alert latency, replay and memory against their baselines."""
         from bench.plan import make_plan
@@ -22,5 +23,10 @@ def register(app: typer.Typer) -> None:
 
         stages = {s.strip() for s in only.split(",")} if only else None
         report = run(make_plan(quick, events), json_out, markdown_out, root, stages, profile)
+        if readme:
+            from bench.readme import update_readme
+            from bench.report import render_markdown
+
+            update_readme(readme, render_markdown(report), "make bench" + (" BENCH_ARGS=--quick" if quick else ""))
         if report.missed:
             typer.echo(f"targets missed: {', '.join(f'{f.stage}: {f.name}' for f in report.missed)}", err=True)

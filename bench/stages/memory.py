@@ -37,7 +37,7 @@ async def run(ctx: BenchContext) -> None:
             note=f"latest key+value per client in the detector's Table changelog, read right after the detector "
                  f"stage: {len(live):,} clients of its backlog (up to {ctx.plan.history_days} days of check-ins each)"))
     plan, templates = ctx.plan, ctx.system.root / "memory-templates.jsonl"
-    histories = min(500, plan.memory_clients)
+    histories = min(plan.memory_histories, plan.memory_clients)
     ctx.progress(f"memory: {histories} simulated histories of {plan.replay_days} days through the detection core")
     await asyncio.to_thread(probe, "build", "--out", str(templates), "--clients", str(histories), "--days",
                             str(plan.replay_days), "--seed", str(plan.seed))

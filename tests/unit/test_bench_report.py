@@ -105,3 +105,13 @@ def test_hot_frames_from_collapsed_stacks():
     assert total == 10
     assert dict(inclusive)["main"] == 1.0 and dict(inclusive)["parse"] == pytest.approx(0.7)
     assert own[0] == ("validate", 0.6)
+
+
+def test_readme_section_is_replaced_between_markers_only():
+    from bench.readme import END, START, replace_section
+
+    readme = f"# Rapport\n\nintro\n\n## Benchmarks\n\nhow to run\n\n{START}\nold table\n{END}\n\n## After\n"
+    updated = replace_section(readme, "| new | table |\n", "make bench")
+    assert "old table" not in updated and "| new | table |" in updated
+    assert updated.startswith("# Rapport\n\nintro\n\n## Benchmarks\n\nhow to run\n\n") and updated.endswith("## After\n")
+    assert replace_section("# R\n", "| t |", "make bench").endswith(f"| t |\n{END}\n")
