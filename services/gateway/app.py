@@ -24,6 +24,7 @@ from services.gateway.config import GatewaySettings
 from services.gateway.core.ledger import AcceptedLedger
 from services.gateway.core.ratelimit import RateLimiter
 from services.gateway.intake import CheckinIntake
+from services.gateway.request_metrics import RequestMetrics
 from services.gateway.security import ClientAuthenticator
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def create_app(settings: GatewaySettings, producer: AIOKafkaProducer | None = No
     app.add_exception_handler(InvalidInput, _invalid_input)
     app.add_exception_handler(HTTPException, _http_problem)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics)  # outermost, so 413s are counted too
     return app
 
 

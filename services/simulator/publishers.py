@@ -33,7 +33,7 @@ async def publish_to_kafka(cohort: Cohort, settings: KafkaSettings, pacer: Pacer
     producer = make_producer(settings, linger_ms=20)
     await producer.start()
     try:
-        chunk = 500
+        chunk = _chunk_for(pacer.rate, 500)
         for start in range(0, len(cohort.checkins), chunk):
             part = cohort.checkins[start:start + chunk]
             await pacer.wait(len(part))
@@ -43,6 +43,11 @@ async def publish_to_kafka(cohort: Cohort, settings: KafkaSettings, pacer: Pacer
             progress.advance(len(part))
     finally:
         await producer.stop()
+
+
+def _chunk_for(rate: float | None, largest: int) -> int:
+    """Events per send: small enough at a low rate to keep the pace smooth (about ten sends a second)."""
+    return largest if not rate else max(1, min(largest, int(rate / 10)))
 
 
 class GatewayRefused(Exception):
@@ -57,6 +62,8 @@ async def publish_to_gateway(cohort: Cohort, base_url: str, pacer: Pacer, progre
         per_client[checkin.event["client_id"]].append(checkin.event)
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+
+        batch_size = _chunk_for(pacer.rate, batch_size)
 
         async def send_client(client_id: str, events: list[dict]) -> None:
             headers = {"Authorization": f"Bearer {issue_dev_token(client_id, 'client', auth)}"}

@@ -203,6 +203,7 @@ async def test_health_readiness_and_metrics(gateway):
     assert (await gateway.get("/readyz")).status_code == 200
     metrics = (await gateway.get("/metrics")).text
     assert "rapport_gateway_checkins_accepted_total" in metrics
+    assert 'rapport_gateway_requests_total{route="/v1/checkins",code="202"}' in metrics
 
 
 async def test_rate_limit_answers_429_with_retry_after(gateway_settings):
