@@ -1,8 +1,12 @@
 """The webhook channel against a local receiver: signed payloads, retries with back-off, recorded status."""
 
+import asyncio
 import json
+import os
+import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -97,7 +101,7 @@ async def test_pushed_and_escalated_steps_are_delivered_signed_after_retries(not
     assert {r.payload["transition"] for r in rows} == {"opened", "escalated"}
     assert all(r.alert_id == alert_ids[0] for r in rows), "a low signal goes to the digest, not to the pager"
     assert all(r.attempts == 3 and r.last_status_code == 204 and r.last_error is None for r in rows)
-    pages = [p for p in receiver.accepted if p["client_id"] == str(client_id)]
+    pages = [p for p in receiver.accepted if p.get("client_id") == str(client_id)]
     by_step = {p["transition"]: p for p in pages}
     assert set(by_step["opened"]["recipients"]) == {str(team["primary"]), str(team["member"])}
     assert by_step["escalated"]["recipients"] == [str(team["escalation"])]
@@ -121,3 +125,25 @@ async def test_a_delivery_that_keeps_failing_is_recorded_as_failed(notifier, rec
     metrics = httpx.get(notifier.metrics_url).text
     assert 'rapport_notifier_webhook_deliveries_total{outcome="failed"} 1' in metrics
     assert 'rapport_notifier_alerts_total{severity="high",delivery="push"}' in metrics
+
+
+async def test_the_daily_digest_can_be_sent_signed_to_the_webhook(notifier, notifier_env, receiver, engine, producer):
+    from services.common.alerts import alert_id_for
+    from tests.integration.test_notifier_support import alert_rows
+
+    receiver.failures_per_delivery = 0
+    client_id, team = await seed_team(engine)
+    low = make_signal(client_id, SignalKind.ENGAGEMENT_MISSED_CHECKINS, Severity.LOW)
+    await send(producer, low)
+    await wait_until(lambda: alert_rows(engine, client_id), reason="the digest alert")
+
+    env = {**os.environ, **notifier_env, "RAPPORT_NOTIFIER_WEBHOOK_URL": receiver.url,
+           "RAPPORT_NOTIFIER_WEBHOOK_SECRET": SECRET}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "notifier", "digest", "--date", datetime.now(UTC).date().isoformat(),
+        "--send", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    assert "Dr. primary" in out.decode() and "test engagement.missed_checkins" in out.decode()
+    sent = [p for p in receiver.accepted if p.get("type") == "alert.digest" and p["therapist_id"] == str(team["primary"])]
+    assert [item["alert_id"] for item in sent[0]["items"]] == [str(alert_id_for(low.signal_id))]
