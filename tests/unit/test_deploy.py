@@ -94,12 +94,30 @@ def test_secrets_are_only_referenced(rendered):
                 assert secret not in env or "secretKeyRef" in env[secret]["valueFrom"], (name, secret)
 
 
-def test_compose_env_files_only_set_known_settings():
+def known_variables() -> set[str]:
     from services.tools.config_reference import SHARED, env_names, service_settings_classes
 
     known = {"RAPPORT_HEALTH_PORT", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
     for cls in [c for _, c in service_settings_classes()] + list(SHARED):
         known |= {n for name, f in cls.model_fields.items() for n in env_names(cls, name, f)}
+    return known
+
+
+def test_kubernetes_only_sets_known_settings(rendered):
+    known = known_variables()
+    for overlay, resources in rendered.items():
+        for config in by_kind(resources, "ConfigMap").values():
+            assert set(config["data"]) <= known, (overlay, set(config["data"]) - known)
+        for resource in resources:
+            spec = resource.get("spec", {})
+            template = spec.get("jobTemplate", {}).get("spec", {}).get("template") or spec.get("template")
+            for container in (template or {}).get("spec", {}).get("containers", []):
+                names = {e["name"] for e in container.get("env", [])}
+                assert names <= known, (overlay, resource["metadata"]["name"], names - known)
+
+
+def test_compose_env_files_only_set_known_settings():
+    known = known_variables()
     for env_file in (check.DEPLOY / "compose" / "env").glob("*.env"):
         names = [line.split("=", 1)[0] for line in env_file.read_text().splitlines() if line and not line.startswith("#")]
         assert set(names) <= known, (env_file.name, set(names) - known)
