@@ -1,12 +1,10 @@
 """Composition root of the dashboard: settings, database, token verifier, publisher and live updates in one app."""
 
-import importlib
-import logging
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,20 +24,9 @@ from services.dashboard.live import LiveReader
 from services.dashboard.publisher import AlertPublisher
 from services.dashboard.signin import signin_router
 from services.dashboard.stream import stream_router
+from services.timeline.api import timeline_router
 
 STATIC = Path(__file__).parent / "static"
-log = logging.getLogger(__name__)
-
-
-def timeline_router(engine: AsyncEngine, verifier: TokenVerifier) -> APIRouter | None:
-    """The timeline service's read API (`/api/clients/{id}/timeline`, `/series`), when that module is installed."""
-    try:
-        module = importlib.import_module("services.timeline.api")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("services.timeline.api", "services.timeline"):
-            raise
-        return None
-    return module.timeline_router(engine, verifier)
 
 
 def create_app(settings: DashboardSettings, engine: AsyncEngine | None = None) -> FastAPI:
@@ -85,8 +72,6 @@ def create_app(settings: DashboardSettings, engine: AsyncEngine | None = None) -
     app.include_router(actions_router(engine, verifier, publisher))
     app.include_router(stream_router(engine, verifier, fanout, settings.heartbeat_s,
                                      timedelta(seconds=settings.resume_margin_s)))
-    timeline = timeline_router(engine, verifier)
-    if timeline is not None:
-        app.include_router(timeline)
+    app.include_router(timeline_router(engine, verifier))  # the timeline service's read API, served here
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="page")
     return app
