@@ -15,7 +15,6 @@ from sqlalchemy import insert, select
 from services.common.auth import issue_dev_token
 from services.common.db import make_engine
 from services.common.tables import access_audit, alerts, care_team_members, clients, scores, signals, therapists
-from tests.helpers import wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
