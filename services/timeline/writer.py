@@ -157,4 +157,7 @@ def rows_for(topic: str, value: bytes | None) -> RowBatch:
         event = model.model_validate_json(value)
     except ValidationError as exc:
         raise UnusableRecord(f"invalid {model.__name__}: {summarize_validation_error(exc)}") from None
-    return to_rows(event)
+    try:
+        return to_rows(event)
+    except (ValueError, ArithmeticError) as exc:  # e.g. a valid time at the calendar's edge: never block the partition
+        raise UnusableRecord(f"cannot turn {model.__name__} into rows: {type(exc).__name__}") from None

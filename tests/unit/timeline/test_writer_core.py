@@ -54,6 +54,7 @@ def test_signals_and_alert_steps_become_rows():
     (CHECKINS, checkin(answers=[{"instrument": "mood", "item": 1, "value": 11}]), "answers.0"),
     (SIGNALS, b"{}", "signal_id"),
     (DLQ, b"{}", "does not read"),
+    (CHECKINS, checkin(occurred_at="9999-12-31T23:00:00+00:00", timezone="Pacific/Kiritimati"), "OverflowError"),
 ])
 def test_unusable_records_name_the_problem_and_never_the_content(topic, value, words):
     with pytest.raises(UnusableRecord) as raised:
