@@ -1,6 +1,7 @@
 """HTTP routes of the gateway: decode, authorise, rate-limit, hand to the intake, encode."""
 
 import time
+from datetime import UTC, datetime
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from services.gateway.config import GatewaySettings
 from services.gateway.core.ledger import EventIdConflict
 from services.gateway.examples import BATCH_EXAMPLES, CHECKIN_EXAMPLES
 from services.gateway.core.ratelimit import RateLimiter
+from services.gateway.core.timing import occurred_at_problem
 from services.gateway.intake import CheckinIntake
 from services.gateway.models import Accepted, BatchRequest, BatchResult, Plan, Problem
 from services.gateway.security import ClientAuthenticator, ensure_own
@@ -69,6 +71,9 @@ def checkin_router(authenticate: ClientAuthenticator) -> APIRouter:
     ) -> dict:
         """Publish one check-in; a resubmitted event_id gets the same answer and is not published twice."""
         ensure_own(subject, submission.client_id)
+        problem = occurred_at_problem(submission.occurred_at, datetime.now(UTC))
+        if problem:
+            raise invalid_input("occurred_at", problem)
         wait = gateway.limiter.take(subject or submission.client_id, 1, time.monotonic())
         if wait:
             raise _too_many(wait)
@@ -89,7 +94,7 @@ def checkin_router(authenticate: ClientAuthenticator) -> APIRouter:
         limit = gateway.settings.batch_max_items
         if len(batch.checkins) > limit:
             raise invalid_input("checkins", f"at most {limit} check-ins per batch, got {len(batch.checkins)}")
-        results, events = judge_items(batch.checkins, subject)
+        results, events = judge_items(batch.checkins, subject, datetime.now(UTC))
         if events:
             wait = gateway.limiter.take(subject or events[0][1].client_id, len(events), time.monotonic())
             if wait:

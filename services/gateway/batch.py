@@ -1,5 +1,6 @@
 """Batch submissions: every item is validated, authorised and answered on its own."""
 
+from datetime import datetime
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -7,6 +8,7 @@ from pydantic import ValidationError
 from schemas.checkin import CheckinSubmission, CheckinSubmitted
 from schemas.errors import describe_validation_error
 from services.gateway.core.ledger import EventIdConflict
+from services.gateway.core.timing import occurred_at_problem
 from services.gateway.models import BatchItemResult
 
 
@@ -22,7 +24,9 @@ def invalid_input(field: str, message: str) -> InvalidInput:
     return InvalidInput([{"field": field, "message": message}])
 
 
-def judge_items(items: list[dict], subject: UUID | None) -> tuple[list, list[tuple[int, CheckinSubmitted]]]:
+def judge_items(
+    items: list[dict], subject: UUID | None, now: datetime
+) -> tuple[list, list[tuple[int, CheckinSubmitted]]]:
     """Validate and authorise every item on its own: (results so far, the events fit to publish)."""
     results: list = [None] * len(items)
     events = []
@@ -30,16 +34,21 @@ def judge_items(items: list[dict], subject: UUID | None) -> tuple[list, list[tup
         try:
             submission = CheckinSubmission.model_validate(item)
         except ValidationError as exc:
-            results[index] = BatchItemResult(index=index, status="rejected", code=422,
-                                             event_id=_event_id_of(item), errors=describe_validation_error(exc))
+            results[index] = _rejected(index, item, 422, describe_validation_error(exc))
             continue
-        if subject is not None and subject != submission.client_id:
-            results[index] = BatchItemResult(
-                index=index, status="rejected", code=403, event_id=_event_id_of(item),
-                errors=[{"field": "client_id", "message": "the token's subject is not this check-in's client_id"}])
-            continue
-        events.append((index, submission.to_event()))
+        problem = occurred_at_problem(submission.occurred_at, now)
+        if problem:
+            results[index] = _rejected(index, item, 422, [{"field": "occurred_at", "message": problem}])
+        elif subject is not None and subject != submission.client_id:
+            message = "the token's subject is not this check-in's client_id"
+            results[index] = _rejected(index, item, 403, [{"field": "client_id", "message": message}])
+        else:
+            events.append((index, submission.to_event()))
     return results, events
+
+
+def _rejected(index: int, item: dict, code: int, errors: list[dict]) -> BatchItemResult:
+    return BatchItemResult(index=index, status="rejected", code=code, event_id=_event_id_of(item), errors=errors)
 
 
 def _event_id_of(item: dict) -> str | None:

@@ -128,6 +128,9 @@ async def test_invalid_input_names_the_field(gateway):
     naive = checkin(client_id, occurred_at="2026-01-01T10:00:00")
     response = await gateway.post("/v1/checkins", json=naive, headers=auth(client_id))
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "occurred_at"
+    future = checkin(client_id, occurred_at=(datetime.now(UTC) + timedelta(days=3)).isoformat())
+    response = await gateway.post("/v1/checkins", json=future, headers=auth(client_id))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "occurred_at"
     broken = await gateway.post("/v1/checkins", content=b"{not json", headers=auth(client_id) | {"content-type": "application/json"})
     assert broken.status_code == 422
 
@@ -161,13 +164,15 @@ async def test_batch_accepts_the_good_items_and_names_the_bad_one(gateway, check
     good = [checkin(client_id) for _ in range(3)]
     bad = checkin(client_id, timezone="Mars/Olympus")
     other = checkin(uuid.uuid4())
-    items = [good[0], bad, good[1], other, good[2]]
+    ancient = checkin(client_id, occurred_at="2001-01-01T00:00:00+00:00")
+    items = [good[0], bad, good[1], other, good[2], ancient]
     response = await gateway.post("/v1/checkins:batch", json={"checkins": items}, headers=auth(client_id))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["accepted"], body["rejected"], body["unavailable"]) == (3, 2, 0)
+    assert (body["accepted"], body["rejected"], body["unavailable"]) == (3, 3, 0)
     codes = [r["code"] for r in body["results"]]
-    assert codes == [202, 422, 202, 403, 202]
+    assert codes == [202, 422, 202, 403, 202, 422]
+    assert body["results"][5]["errors"][0]["field"] == "occurred_at"
     assert body["results"][1]["errors"][0]["field"] == "timezone"
     ids = {g["event_id"] for g in good}
     await checkins_topic.expect(lambda v: v.get("event_id") in ids, count=3)

@@ -79,3 +79,15 @@ def test_a_batch_larger_than_the_burst_waits_for_a_full_bucket():
     limiter, client = RateLimiter(per_minute=60, burst=10), uuid.uuid4()
     assert limiter.take(client, 500, now=0.0) == 0
     assert limiter.take(client, 5, now=0.0) == 5
+
+
+def test_implausible_checkin_times():
+    from datetime import timedelta
+
+    from services.gateway.core.timing import occurred_at_problem
+
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert occurred_at_problem(now - timedelta(days=40), now) is None
+    assert occurred_at_problem(now + timedelta(hours=3), now) is None
+    assert "future" in occurred_at_problem(now + timedelta(days=2), now)
+    assert "year" in occurred_at_problem(now - timedelta(days=400), now)
