@@ -36,7 +36,11 @@ def simulate(
     from services.common.settings import KafkaSettings
     from services.simulator import generate_cohort
     from services.simulator.pacing import Pacer, Progress
-    from services.simulator.publishers import publish_to_gateway, publish_to_kafka, write_jsonl, write_labels
+    import httpx
+    from aiokafka.errors import KafkaError
+
+    from services.simulator.publishers import (GatewayRefused, publish_to_gateway, publish_to_kafka, write_jsonl,
+                                               write_labels)
 
     if out is None and via is None:
         raise typer.BadParameter("give --out FILE, --via gateway|kafka, or both")
@@ -54,7 +58,10 @@ def simulate(
         typer.echo(f"labels: {labels}", err=True)
     if via is not None:
         pacer, progress = Pacer(rate), Progress(len(cohort.checkins), f"publishing via {via.value}")
-        if via == Via.KAFKA:
-            asyncio.run(publish_to_kafka(cohort, KafkaSettings(), pacer, progress))
-        else:
-            asyncio.run(publish_to_gateway(cohort, gateway_url, pacer, progress))
+        publishing = (publish_to_kafka(cohort, KafkaSettings(), pacer, progress) if via == Via.KAFKA
+                      else publish_to_gateway(cohort, gateway_url, pacer, progress))
+        try:
+            asyncio.run(publishing)
+        except (GatewayRefused, httpx.HTTPError, KafkaError) as exc:
+            typer.echo(f"error: publishing via {via.value} failed after {progress.done} check-ins: {exc!r}", err=True)
+            raise typer.Exit(1) from exc

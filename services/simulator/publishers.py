@@ -31,8 +31,8 @@ def write_labels(cohort: Cohort, path: Path) -> None:
 async def publish_to_kafka(cohort: Cohort, settings: KafkaSettings, pacer: Pacer, progress: Progress) -> None:
     """Produce every check-in keyed by client_id with acks=all, in arrival order."""
     producer = make_producer(settings, linger_ms=20)
-    await producer.start()
     try:
+        await producer.start()
         chunk = _chunk_for(pacer.rate, 500)
         for start in range(0, len(cohort.checkins), chunk):
             part = cohort.checkins[start:start + chunk]
