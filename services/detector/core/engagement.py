@@ -2,12 +2,12 @@
 
 from datetime import UTC, datetime, time, timedelta
 from statistics import median
-from zoneinfo import ZoneInfo
 
 from schemas.signal import Severity, SignalDetected, SignalKind
 from services.detector.core.config import EngagementRules
 from services.detector.core.signals import make_signal
 from services.detector.core.state import ClientState
+from services.detector.core.zones import zone_named
 
 DAY = 86400.0
 
@@ -23,7 +23,7 @@ def missed_deadline(state: ClientState, rules: EngagementRules) -> datetime | No
     """The local midnight ending the day on which the allowed gap runs out; None while not enough history."""
     if len(state.entries) < rules.min_prior:
         return None
-    zone = ZoneInfo(state.timezone)
+    zone = zone_named(state.timezone)
     due = datetime.fromtimestamp(state.entries[-1].t + expected_gap_days(state, rules) * DAY, zone)
     return datetime.combine(due.date() + timedelta(days=1), time(0), tzinfo=zone)
 

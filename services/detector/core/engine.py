@@ -8,10 +8,11 @@ from schemas.signal import SignalDetected, SignalKind
 from services.detector.core.alliance import judge_srs
 from services.detector.core.config import DetectorConfig
 from services.detector.core.engagement import check_missed
-from services.detector.core.mood import forget_moods, judge_mood, record_mood
+from services.detector.core.mood import chart_mood
 from services.detector.core.resilience import judge_brs
 from services.detector.core.risk import acute_risk, crisis_language
 from services.detector.core.state import EMITTED_KEPT, ClientState, Entry
+from services.detector.core.zones import local_day
 
 DAY = 86400.0
 Result = tuple[ClientState, list[SignalDetected]]
@@ -75,9 +76,8 @@ def _judge_trends(state: ClientState, checkin: CheckinSubmitted, scores, now: da
         srs_rupture, signals = judged.rupture, signals + judged.signals
     mood = scores["mood"].value if "mood" in scores else None
     if mood is not None:
-        record_mood(state, checkin.local_date, mood)
-        signals += judge_mood(state, checkin, now, config.mood)
-        forget_moods(state, config.mood.baseline_to_days + 1)
+        signals += chart_mood(state, checkin, local_day(checkin.occurred_at, checkin.timezone), mood, now,
+                              config.mood)
     state.entries.insert(index, Entry(t, str(checkin.event_id), brs, brs_drop, srs, srs_rupture))
     _trim(state, config)
     return signals

@@ -17,22 +17,13 @@ def ewma(values: list[float], weight: float, level: float | None = None) -> floa
     return level
 
 
-def record_mood(state: ClientState, day: date, value: float) -> None:
-    """Add one mood answer to its local day's running mean; values are replaced, never mutated (cheap copies)."""
-    key = day.isoformat()
-    if key < max(state.mood_days, default=key):
-        state.mood_cache = None  # a late answer changes a past day: recompute the chart from the days
-    total, count = state.mood_days.get(key, (0.0, 0))
-    state.mood_days[key] = [total + value, count + 1]
-
-
-def forget_moods(state: ClientState, keep_days: int) -> None:
+def _forget_old_days(state: ClientState, latest: date, keep_days: int) -> None:
     """Drop days older than `keep_days` before the latest (after judging, so the sliding window saw them leave).
 
     In event order the EWMA lives on in `mood_cache` and loses nothing. Only a full recompute after a late
     answer starts from the kept days: with daily data that start weighs 0.8^36 = 0.0003, with sparser data more.
     """
-    oldest = (date.fromisoformat(max(state.mood_days)) - timedelta(days=keep_days)).isoformat()
+    oldest = (latest - timedelta(days=keep_days)).isoformat()
     for stale in [k for k in state.mood_days if k < oldest]:
         del state.mood_days[stale]
 
@@ -42,7 +33,7 @@ def _day_mean(state: ClientState, day: date) -> float | None:
     return total_count[0] / total_count[1] if total_count else None
 
 
-def _chart_before(state: ClientState, key: str, rules: MoodRules) -> list:
+def _chart_before(state: ClientState, key: str, previous: str | None, rules: MoodRules) -> list:
     """[day, EWMA through the days before it, baseline sum, sum of squares, days], kept in the state.
 
     In event order the chart moves forward a day at a time: extend the EWMA by the previous day and slide the
@@ -52,7 +43,8 @@ def _chart_before(state: ClientState, key: str, rules: MoodRules) -> list:
     if cache is not None and cache[0] == key:
         return cache
     day = date.fromisoformat(key)
-    previous = max((k for k in state.mood_days if k < key), default=None)
+    if previous is None or previous >= key:
+        previous = max((k for k in state.mood_days if k < key), default=None)
     if cache is not None and previous is not None and cache[0] == previous:
         total, count = state.mood_days[previous]
         level = ewma([total / count], rules.ewma_lambda, cache[1])
@@ -83,12 +75,25 @@ def baseline_of(sums: float, squares: float, days: int, rules: MoodRules) -> tup
     return mean, max(sqrt(variance), rules.sd_floor)
 
 
-def judge_mood(state: ClientState, checkin: CheckinSubmitted, now: datetime, rules: MoodRules) -> list[SignalDetected]:
-    """Judge the client's latest local day (a late answer for an earlier day only updates the history)."""
-    key = checkin.local_date.isoformat()
-    if key != max(state.mood_days):
+def chart_mood(state: ClientState, checkin: CheckinSubmitted, day: date, value: float, now: datetime,
+               rules: MoodRules) -> list[SignalDetected]:
+    """Add a mood answer to its local day and judge the latest day; a late day only updates the history."""
+    key = day.isoformat()
+    latest = max(state.mood_days, default=None)
+    total, count = state.mood_days.get(key, (0.0, 0))
+    state.mood_days[key] = [total + value, count + 1]  # replaced, never mutated: state copies stay shallow
+    if latest is not None and key < latest:
+        state.mood_cache = None  # a past day changed: the chart is recomputed from the days next time
         return []
-    _, before, sums, squares, days = _chart_before(state, key, rules)
+    signals = _judge_latest_day(state, checkin, key, latest, now, rules)
+    if key != latest:
+        _forget_old_days(state, day, rules.baseline_to_days + 1)
+    return signals
+
+
+def _judge_latest_day(state: ClientState, checkin: CheckinSubmitted, key: str, previous: str | None,
+                      now: datetime, rules: MoodRules) -> list[SignalDetected]:
+    _, before, sums, squares, days = _chart_before(state, key, previous, rules)
     if days < max(rules.baseline_min_days, 2):
         return []
     mean, sd = baseline_of(sums, squares, days, rules)
