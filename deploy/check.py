@@ -86,6 +86,9 @@ def check_overlays() -> list[str]:
             problems += [f"{overlay}: {p}" for p in validate_resources(render_overlay(overlay))]
         except RuntimeError as exc:
             problems.append(str(exc))
+    for one_off in sorted((DEPLOY / "k8s" / "jobs").glob("*.yaml")):
+        resources = [doc for doc in yaml.safe_load_all(one_off.read_text()) if doc]
+        problems += [f"{one_off.name}: {p}" for p in validate_resources(resources)]
     return problems
 
 

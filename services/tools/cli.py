@@ -67,6 +67,8 @@ def dlq_replay(
     """Republish dead-lettered records to their original topics (run it after fixing the cause)."""
     from datetime import UTC
 
+    from aiokafka.errors import KafkaError
+
     from services.common.settings import KafkaSettings
     from services.tools.dlq import replay
     from services.tools.dlq_filter import ReplayFilter
@@ -75,8 +77,13 @@ def dlq_replay(
         return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
     selection = ReplayFilter(topic=topic, reason_contains=reason, since=aware(since), until=aware(until))
-    report = asyncio.run(replay(KafkaSettings(), selection, dry_run=dry_run, limit=limit,
-                                progress=lambda line: typer.echo(line, err=True)))
+    settings = KafkaSettings()
+    try:
+        report = asyncio.run(replay(settings, selection, dry_run=dry_run, limit=limit,
+                                    progress=lambda line: typer.echo(line, err=True)))
+    except KafkaError as exc:
+        typer.echo(f"error: Kafka at {settings.kafka_bootstrap_servers}: {exc}", err=True)
+        raise typer.Exit(2) from exc
     for (origin, why), count in report.by_origin.most_common():
         typer.echo(f"{count:>8}  {origin}  {why}", err=True)
     verb = "would republish" if dry_run else "republished"

@@ -41,11 +41,11 @@ async def replay(settings: KafkaSettings, selection: ReplayFilter, *, dry_run: b
     """
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     producer = None if dry_run else make_producer(settings)
-    await consumer.start()
-    if producer:
-        await producer.start()
     report = ReplayReport()
     try:
+        await consumer.start()
+        if producer:
+            await producer.start()
         partitions = [TopicPartition(DLQ, p) for p in sorted(consumer.partitions_for_topic(DLQ) or [])]
         if not partitions:
             await consumer.topics()
