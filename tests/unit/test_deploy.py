@@ -131,3 +131,12 @@ def test_alert_rules_only_use_metrics_the_services_expose(rendered):
     rules = by_kind(rendered["prod-extras"], "PrometheusRule")["rapport"]["spec"]["groups"][0]["rules"]
     used = {name for rule in rules for name in re.findall(r"\b(rapport_[a-z_]+)", rule["expr"])}
     assert used and used <= exposed, used - exposed
+
+
+def test_readme_names_every_metric_the_services_register():
+    import re
+
+    source = "\n".join(p.read_text() for p in (check.ROOT / "services").rglob("*.py"))
+    registered = set(re.findall(r'REGISTRY\.(?:counter|gauge)\(\s*"(rapport_[a-z_]+)"', source))
+    readme = (check.DEPLOY / "README.md").read_text()
+    assert registered and not {m for m in registered if f"`{m}" not in readme}
