@@ -139,4 +139,5 @@ def test_readme_names_every_metric_the_services_register():
     source = "\n".join(p.read_text() for p in (check.ROOT / "services").rglob("*.py"))
     registered = set(re.findall(r'REGISTRY\.(?:counter|gauge)\(\s*"(rapport_[a-z_]+)"', source))
     readme = (check.DEPLOY / "README.md").read_text()
-    assert registered and not {m for m in registered if f"`{m}" not in readme}
+    missing = sorted(m for m in registered if f"`{m}" not in readme)
+    assert registered and not missing, f"name these in the metrics table of deploy/README.md: {missing}"
