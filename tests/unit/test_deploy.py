@@ -141,3 +141,35 @@ def test_readme_names_every_metric_the_services_register():
     readme = (check.DEPLOY / "README.md").read_text()
     missing = sorted(m for m in registered if f"`{m}" not in readme)
     assert registered and not missing, f"name these in the metrics table of deploy/README.md: {missing}"
+
+
+def deployed_commands(rendered) -> set[tuple[str, ...]]:
+    """Every `rapport ...` command line the compose file and the manifests run."""
+    import yaml
+
+    commands = set()
+    compose = yaml.safe_load((check.DEPLOY / "compose" / "compose.yaml").read_text())
+    for service in compose["services"].values():
+        command = service.get("command")
+        if "image" in service and str(service["image"]).startswith("${RAPPORT_IMAGE") and command:
+            lines = command[0].split("&&") if service.get("entrypoint") else [" ".join(command)]
+            commands |= {tuple(line.split()[1:] if line.split()[0] == "rapport" else line.split()) for line in lines}
+    one_offs = [doc for path in (check.DEPLOY / "k8s" / "jobs").glob("*.yaml") for doc in yaml.safe_load_all(path.read_text())]
+    for resource in [r for resources in rendered.values() for r in resources] + one_offs:
+        spec = resource.get("spec", {})
+        template = spec.get("jobTemplate", {}).get("spec", {}).get("template") or spec.get("template")
+        for container in (template or {}).get("spec", {}).get("containers", []):
+            commands.add(tuple(container["args"]))
+    return commands
+
+
+def test_every_deployed_command_exists(rendered):
+    from typer.testing import CliRunner
+
+    from services.cli import app
+
+    commands = deployed_commands(rendered)
+    assert ("migrate",) in commands and ("topics",) in commands and ("gateway",) in commands
+    for command in commands:
+        result = CliRunner().invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, (command, result.output[-500:])
