@@ -13,7 +13,7 @@ from services.detector.codec import UnusableRecord, decode_checkin, decode_state
 from services.detector.config import DetectorSettings
 from services.detector.core import DetectorConfig, advance_clock, evaluate, load_config
 from services.detector.metrics import clock_runs_total, events_total, observe_lag, signals_total
-from services.detector.transport import FaustProducer, broker_options
+from services.detector.transport import FaustProducer, broker_options, send_until_acked
 
 log = logging.getLogger(__name__)
 SERVICE = "detector"
@@ -39,7 +39,7 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
     async def publish(signals) -> None:
         for signal in signals:
             key, value = signal.to_kafka()
-            await (await signals_topic.send(key=key, value=value))  # wait for the ack before moving on
+            await send_until_acked(signals_topic, key, value)
             signals_total.inc(kind=signal.kind.value)
             log.info("signal", extra={"client_id": str(signal.client_id), "kind": signal.kind.value,
                                       "signal_id": str(signal.signal_id), "severity": signal.severity.value})
@@ -58,7 +58,16 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
             key = str(checkin.client_id).encode()
             stored = states.get(key)
             state = decode_state(stored)[1] if stored is not None else None
-            new_state, signals = evaluate(state, checkin, datetime.now(UTC), config)
+            try:
+                new_state, signals = evaluate(state, checkin, datetime.now(UTC), config)
+            except Exception as exc:  # noqa: BLE001 - a bug must not stall the partition; the record is kept
+                log.error("check-in could not be judged", extra={"event_id": str(checkin.event_id),
+                                                                 "error": type(exc).__name__})
+                record = SimpleNamespace(topic=message.topic, partition=message.partition, offset=message.offset,
+                                         key=event.key, value=event.value)
+                await send_to_dlq(dlq_producer, record, f"detector failed on this check-in: {type(exc).__name__}",
+                                  SERVICE)
+                continue
             await publish(signals)
             if new_state is not state:
                 states[key] = encode_state(message.partition, new_state)

@@ -1,10 +1,14 @@
-"""faust broker options from the shared Kafka settings, and the DLQ producer adapter."""
+"""faust broker options from the shared Kafka settings, acknowledged sends, and the DLQ producer adapter."""
 
+import asyncio
+import logging
 import ssl
 
 import faust
 
 from services.common.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
 
 
 def broker_options(settings: KafkaSettings) -> dict:
@@ -30,3 +34,17 @@ class FaustProducer:
 
     async def send_and_wait(self, topic: str, value: bytes, key: bytes | None = None, headers=None):
         return await self.app.producer.send_and_wait(topic, key, value, None, None, headers)
+
+
+async def send_until_acked(topic, key: bytes, value: bytes, max_backoff_s: float = 15.0) -> None:
+    """Send and wait for the broker's ack, retrying with backoff: the record is not done until it is out."""
+    delay = 0.5
+    while True:
+        try:
+            await (await topic.send(key=key, value=value))
+            return
+        except Exception as exc:  # noqa: BLE001 - broker hiccups are transient; holding the partition keeps order
+            log.warning("send failed, retrying", extra={"topic": topic.get_topic_name(), "error": type(exc).__name__,
+                                                        "retry_in_s": delay})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_backoff_s)

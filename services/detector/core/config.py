@@ -6,7 +6,7 @@ from math import sqrt
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class _Section(BaseModel):
@@ -93,13 +93,14 @@ class DetectorConfig(_Section):
     engagement: EngagementRules = EngagementRules()
     history_days: int = Field(70, ge=40, description="state kept per client; older check-ins only get risk rules")
     clients: dict[str, dict[str, Any]] = Field(default_factory=dict, description="client_id -> {section: {field: v}}")
+    _per_client: dict[str, "DetectorConfig"] = PrivateAttr(default_factory=dict)
 
     def for_client(self, client_id: str) -> "DetectorConfig":
         """This config with the client's care-plan overrides applied (cached per client)."""
         plan = self.clients.get(client_id)
         if not plan:
             return self
-        cache = self.__dict__.setdefault("_per_client", {})
+        cache = self._per_client
         if client_id not in cache:
             merged = self.model_dump(exclude={"clients"})
             for section, values in plan.items():
