@@ -34,6 +34,7 @@ class NotifierSettings(KafkaSettings, DatabaseSettings):
     webhook_max_attempts: int = Field(8, ge=1, description="deliveries failing this often are marked failed")
     webhook_backoff_initial_s: float = Field(1.0, gt=0, description="first retry delay; doubles per attempt")
     webhook_backoff_max_s: float = Field(300.0, gt=0, description="longest delay between webhook attempts")
+    webhook_poll_s: float = Field(1.0, gt=0, description="how often due webhook deliveries are looked for")
     webhook_timeout_s: float = Field(5.0, gt=0, description="per-request timeout of a webhook POST")
 
     @model_validator(mode="after")

@@ -55,7 +55,7 @@ async def run_notifier(settings: NotifierSettings, stop: asyncio.Event) -> None:
         sender = WebhookSender(engine, http_client, settings.webhook_secret, max_attempts=settings.webhook_max_attempts,
                                backoff_initial_s=settings.webhook_backoff_initial_s,
                                backoff_max_s=settings.webhook_backoff_max_s, timeout_s=settings.webhook_timeout_s,
-                               poll_s=settings.escalation_poll_s)
+                               poll_s=settings.webhook_poll_s)
         tasks.append(asyncio.create_task(sender.run(stop), name="webhooks"))
     try:
         done, _ = await asyncio.wait([asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)

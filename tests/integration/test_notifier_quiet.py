@@ -26,7 +26,7 @@ async def test_quiet_hours_hold_the_page_of_a_high_alert_but_not_of_a_critical_o
         notifier_env, receiver, engine, producer, tmp_path):
     window, ends = window_around(datetime.now(UTC))
     env = notifier_env | {"RAPPORT_NOTIFIER_QUIET_HOURS": window, "RAPPORT_NOTIFIER_WEBHOOK_URL": receiver.url,
-                          "RAPPORT_NOTIFIER_WEBHOOK_SECRET": SECRET}
+                          "RAPPORT_NOTIFIER_WEBHOOK_SECRET": SECRET, "RAPPORT_NOTIFIER_WEBHOOK_POLL_S": "0.2"}
     receiver.failures_per_delivery = 0
     client_id, team = await seed_team(engine)
     high = make_signal(client_id, SignalKind.ALLIANCE_RUPTURE, Severity.HIGH)

@@ -1,5 +1,6 @@
-"""Escalation timers are rows, not memory: a notifier killed before the timer fires escalates after restart."""
+"""Durability and overlap: timers survive a SIGKILL restart; two instances on the same signals open one alert each."""
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from services.common.stack import free_port
 from tests.helpers import TopicRecorder, wait_until
 from tests.integration.test_notifier_support import (  # noqa: F401 - fixtures
     alert_rows, engine, event_rows, make_signal, notifier_database_url, notifier_env, of_client, producer, seed_team,
-    send, start_notifier,
+    notifier_process, send, start_notifier,
 )
 
 pytestmark = pytest.mark.integration
@@ -34,8 +35,10 @@ async def test_escalation_survives_a_notifier_crash(notifier_env, engine, produc
     assert await event_rows(engine, client_id, "escalated") == []
 
     async with TopicRecorder(kafka_settings, ALERTS) as recorder:
-        second = await start_notifier(env, tmp_path / "second")
+        # Not waiting for readiness: the new group member may wait out the killed one's session, the timers don't.
+        second = notifier_process(env, tmp_path / "second").start()
         try:
+            await second.wait_healthy(timeout=60)
             [escalated, *_] = await recorder.expect(of_client(client_id, "escalated"), timeout=30,
                                                     reason="the escalation after the restart")
         finally:
@@ -54,7 +57,7 @@ async def test_two_notifiers_processing_the_same_signals_open_one_alert_each(
     # Two consumer groups on one database: the overlap a rebalance or a zombie instance causes, made permanent.
     envs = [notifier_env | {"RAPPORT_NOTIFIER_GROUP_ID": f"{notifier_env['RAPPORT_NOTIFIER_GROUP_ID']}-{n}",
                             "RAPPORT_NOTIFIER_PORT": str(free_port())} for n in (1, 2)]
-    procs = [await start_notifier(env, tmp_path / f"n{n}") for n, env in enumerate(envs)]
+    procs = await asyncio.gather(*(start_notifier(env, tmp_path / f"n{n}") for n, env in enumerate(envs)))
     client_id, _ = await seed_team(engine)
     burst = [make_signal(client_id, kind, severity) for kind, severity in (
         (SignalKind.RISK_ACUTE, Severity.CRITICAL), (SignalKind.ALLIANCE_RUPTURE, Severity.HIGH),

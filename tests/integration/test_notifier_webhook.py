@@ -69,6 +69,7 @@ async def notifier(notifier_env, receiver, tmp_path_factory):
         "RAPPORT_NOTIFIER_WEBHOOK_SECRET": SECRET,
         "RAPPORT_NOTIFIER_WEBHOOK_MAX_ATTEMPTS": "3",
         "RAPPORT_NOTIFIER_WEBHOOK_BACKOFF_INITIAL_S": "0.2",
+        "RAPPORT_NOTIFIER_WEBHOOK_POLL_S": "0.2",
     }
     proc = await start_notifier(env, tmp_path_factory.mktemp("notifier-webhook-logs"))
     proc.metrics_url = f"http://127.0.0.1:{env['RAPPORT_NOTIFIER_PORT']}/metrics"

@@ -1,4 +1,4 @@
-"""All of the notifier's SQL: open one alert per signal, fire due escalation timers, read the digest."""
+"""The notifier's alert SQL: open one alert per signal and fire due escalation timers."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
