@@ -1,21 +1,22 @@
 """HTTP routes of the gateway: decode, authorise, rate-limit, hand to the intake, encode."""
 
 import time
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+
 from schemas.checkin import CheckinSubmission
 from services.gateway.adapters.plans import PlanRepository
 from services.gateway.adapters.publisher import KafkaUnavailable
 from services.gateway.batch import invalid_input, item_result, judge_items
 from services.gateway.config import GatewaySettings
 from services.gateway.core.ledger import EventIdConflict
-from services.gateway.examples import BATCH_EXAMPLES, CHECKIN_EXAMPLES
 from services.gateway.core.ratelimit import RateLimiter
 from services.gateway.core.timing import occurred_at_problem
+from services.gateway.examples import BATCH_EXAMPLES, CHECKIN_EXAMPLES
 from services.gateway.intake import CheckinIntake
 from services.gateway.models import Accepted, BatchRequest, BatchResult, Plan, Problem
 from services.gateway.security import ClientAuthenticator, ensure_own

@@ -15,6 +15,7 @@ from services.common.db import make_engine
 from services.common.http import health_router
 from services.common.kafka import make_producer
 from services.common.version import VERSION
+from services.gateway.adapters.connection import ProducerConnection
 from services.gateway.adapters.plans import PlanRepository
 from services.gateway.adapters.publisher import CheckinPublisher
 from services.gateway.api import Gateway, checkin_router
@@ -35,14 +36,14 @@ def create_app(settings: GatewaySettings, producer: AIOKafkaProducer | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        own_producer = producer is None
         # Kafka's own timeout ends before ours, so a 503 is answered for a write that has definitely failed
         # and will not be delivered later when the broker comes back.
-        kafka = producer or make_producer(settings, request_timeout_ms=int(settings.kafka_ack_timeout_s * 800))
-        if own_producer:
-            await kafka.start()
+        connection = ProducerConnection(
+            lambda: make_producer(settings, request_timeout_ms=int(settings.kafka_ack_timeout_s * 800)))
+        if producer is None:
+            await connection.start()
         engine = make_engine(settings)
-        publisher = CheckinPublisher(kafka, settings.kafka_ack_timeout_s)
+        publisher = CheckinPublisher(lambda: producer or connection.producer, settings.kafka_ack_timeout_s)
         app.state.gateway = Gateway(
             settings=settings,
             intake=CheckinIntake(publisher, AcceptedLedger(settings.idempotency_cache_size), settings.crisis_lines),
@@ -54,8 +55,7 @@ def create_app(settings: GatewaySettings, producer: AIOKafkaProducer | None = No
             yield
         finally:
             await engine.dispose()
-            if own_producer:
-                await kafka.stop()
+            await connection.stop()
 
     async def kafka_reachable() -> bool:
         gateway = getattr(app.state, "gateway", None)

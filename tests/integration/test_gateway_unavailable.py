@@ -71,3 +71,33 @@ async def test_broker_down_means_503_and_nothing_half_written(throwaway_broker, 
             assert len(recorder.values(lambda v: v.get("event_id") == refused["event_id"])) == 1
             assert recorder.values(lambda v: v.get("event_id") == unsent["event_id"]) == []
             assert (await gateway.get("/readyz")).status_code == 200
+
+
+async def test_gateway_starts_without_kafka_and_connects_when_it_comes(tmp_path, database_url):
+    port = free_port()
+    kafka = KafkaSettings(kafka_bootstrap_servers=f"127.0.0.1:{port}", kafka_partitions=2)
+    settings = GatewaySettings(kafka_bootstrap_servers=kafka.kafka_bootstrap_servers, database_url=database_url,
+                               kafka_ack_timeout_s=2.0)
+    client_id = uuid.uuid4()
+    broker = TansuBroker(tmp_path)
+    async with running_gateway(settings) as gateway:
+        assert (await gateway.get("/healthz")).status_code == 200
+        assert (await gateway.get("/readyz")).status_code == 503
+        early = await gateway.post("/v1/checkins", json=checkin(client_id), headers=auth(client_id))
+        assert early.status_code == 503 and "Retry-After" in early.headers
+
+        pid = broker.start(port).pid
+        try:
+            await wait_for_broker(kafka)
+            await ensure_topics(kafka)
+            async with TopicRecorder(kafka, CHECKINS) as recorder:
+                later = checkin(client_id)
+
+                async def accepted():
+                    return (await gateway.post("/v1/checkins", json=later, headers=auth(client_id))).status_code == 202
+
+                await wait_until(accepted, timeout=60, reason="the gateway to connect and accept")
+                await recorder.expect(lambda v: v.get("event_id") == later["event_id"])
+            assert (await gateway.get("/readyz")).status_code == 200
+        finally:
+            stop_pid(pid, signal.SIGKILL, timeout_s=10)

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -21,9 +22,10 @@ class KafkaUnavailable(Exception):
 class CheckinPublisher:
     """Writes check-ins keyed by client_id with acks=all, bounded by an acknowledgement timeout."""
 
-    def __init__(self, producer: AIOKafkaProducer, ack_timeout_s: float):
-        self.producer = producer
+    def __init__(self, producer: Callable[[], AIOKafkaProducer | None], ack_timeout_s: float):
+        self._producer = producer
         self.ack_timeout_s = ack_timeout_s
+
 
     async def publish(self, event: CheckinSubmitted) -> None:
         """Return once Kafka acknowledged the event; raise KafkaUnavailable otherwise."""
@@ -33,11 +35,15 @@ class CheckinPublisher:
         """Send all events at once; per event, whether Kafka acknowledged it. Raise when none was."""
         if not events:
             return []
+        producer = self._producer()
+        if producer is None:
+            publish_failures.inc(len(events), reason="not_connected")
+            raise KafkaUnavailable("not connected to Kafka yet")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.ack_timeout_s
         try:
             # send() itself waits when topic metadata is unknown or the buffer is full: bound that too.
-            futures = await asyncio.wait_for(self._enqueue(events), self.ack_timeout_s)
+            futures = await asyncio.wait_for(self._enqueue(producer, events), self.ack_timeout_s)
         except (KafkaError, TimeoutError) as exc:
             publish_failures.inc(len(events), reason=type(exc).__name__)
             raise KafkaUnavailable(f"Kafka did not take the check-ins: {type(exc).__name__}") from exc
@@ -55,13 +61,17 @@ class CheckinPublisher:
             raise KafkaUnavailable("Kafka did not acknowledge the check-in in time")
         return written
 
-    async def _enqueue(self, events: list[CheckinSubmitted]) -> list[asyncio.Future]:
-        return [await self.producer.send(CHECKINS, value, key=key) for key, value in (e.to_kafka() for e in events)]
+    @staticmethod
+    async def _enqueue(producer: AIOKafkaProducer, events: list[CheckinSubmitted]) -> list[asyncio.Future]:
+        return [await producer.send(CHECKINS, value, key=key) for key, value in (e.to_kafka() for e in events)]
 
     async def reachable(self) -> bool:
         """Whether the producer knows a live broker (for /readyz)."""
+        producer = self._producer()
+        if producer is None:
+            return False
         try:
-            client = self.producer.client
+            client = producer.client
             return any([await asyncio.wait_for(client.ready(node.nodeId), 2) for node in client.cluster.brokers()])
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False
