@@ -142,6 +142,11 @@ async def test_alert_appears_live_and_acknowledging_it_is_stored(system, databas
         assert (resolved.state, resolved.resolved_by, resolved.resolution_note) == (
             "resolved", therapist_id, "Crisis passed, plan in place")
         assert page.errors == [] and colleague.errors == [], "the page ran without script or console errors"
+
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Sign out").click()
+        await page.wait_for_selector("#signed-out:not([hidden])")
+        assert await page.locator("#board").is_hidden()
     finally:
         for open_page in (page, colleague):
             await open_page.context.close()
