@@ -1,4 +1,5 @@
-"""The detector worker on the real broker: several clients in, their signals out; state survives a restart."""
+"""The detector worker on the real broker: several clients in, their signals out; state survives a restart and a
+rebalance to another worker."""
 
 import json
 import time
@@ -10,6 +11,7 @@ import pytest
 
 from schemas.topics import CHECKINS, SIGNALS
 from services.common.kafka import make_producer
+from services.common.stack import free_port
 from tests.helpers import ServiceProcess, TopicRecorder, wait_until
 
 pytestmark = pytest.mark.integration
@@ -64,6 +66,7 @@ async def test_signals_for_several_clients_and_state_across_a_restart(kafka_sett
     worker = ServiceProcess(["detector"], env, tmp_path, health).start()
     risky, writer, resilient, rupture, silent = (uuid.uuid4() for _ in range(5))
     first_risk = event(risky, [{"instrument": "phq9", "item": 9, "value": 2}])
+    other = None
     try:
         await worker.wait_healthy(timeout=90)
         async with TopicRecorder(kafka_settings, SIGNALS) as signals:
@@ -105,6 +108,20 @@ async def test_signals_for_several_clients_and_state_across_a_restart(kafka_sett
             await wait_until(lambda: _more_than(clock_runs(port), runs + 1), timeout=30, reason="two clock runs")
             await signals._poll()
             assert len(signals.values(for_client(silent))) == 1, "the missed check-ins were reported again"
+
+            # A second worker joins and the first leaves: its partitions and their state move over (rebalance).
+            other_port = free_port()
+            other = ServiceProcess(["detector"], env | {"RAPPORT_DETECTOR_WEB_PORT": str(other_port)}, tmp_path / "b",
+                                   f"http://127.0.0.1:{other_port}/healthz").start()
+            await other.wait_healthy(timeout=90)
+            assert worker.stop() == 0, worker.log_tail()
+            lower = event(resilient, brs(2))
+            await publish(producer, lower)
+            found = await signals.expect(for_client(resilient), count=2, timeout=90)
+            assert found[1]["kind"] == "resilience.low" and found[1]["evidence"]["previous"] == 3.0, found
+            assert found[1]["trigger_event_ids"] == [lower["event_id"]]
             print(f"detector stopped in {stopped_s:.1f}s after SIGTERM")
     finally:
         worker.stop()
+        if other is not None:
+            other.stop()
