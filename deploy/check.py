@@ -80,6 +80,7 @@ def validate_resources(resources: list[dict]) -> list[str]:
 
 
 def check_overlays() -> list[str]:
+    """Render and validate every overlay, then the one-off Jobs in `k8s/jobs/`."""
     problems = []
     for overlay in OVERLAYS:
         try:
@@ -93,6 +94,7 @@ def check_overlays() -> list[str]:
 
 
 def check_schema_compatibility() -> list[str]:
+    """The breaking differences between `schemas/json/` and the released v1 set."""
     from services.tools.compat import compare_sets
 
     def load(folder: Path) -> dict[str, dict]:
@@ -111,6 +113,7 @@ STEPS: dict[str, Callable[[], list[str]]] = {
 
 
 def main() -> int:
+    """Run every step, print ok/FAIL with the problems; 1 when any step failed."""
     failed = 0
     for title, step in STEPS.items():
         problems = step()

@@ -59,6 +59,7 @@ class _Comparison:
         return merged, ref
 
     def schema(self, old: dict, new: dict, path: str) -> list[Finding]:
+        """Compare two schema nodes at `path`, following `$ref`s and unions."""
         old, old_ref = self._resolve(old, self.old_root)
         new, new_ref = self._resolve(new, self.new_root)
         if old_ref and new_ref:

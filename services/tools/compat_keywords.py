@@ -22,6 +22,7 @@ def accepted_types(node: dict) -> set[str] | None:
 
 
 def json_type(value) -> str:
+    """The JSON Schema type name of a Python value from a schema (const, enum)."""
     if value is None:
         return "null"
     if isinstance(value, bool):

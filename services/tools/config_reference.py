@@ -59,6 +59,7 @@ def type_text(annotation) -> str:
 
 
 def default_text(field: FieldInfo) -> str:
+    """The default as the reference shows it; secrets and computed defaults are not printed."""
     if field.repr is False:
         return "(secret: set it from a Secret)"
     if field.default_factory is not None:

@@ -24,6 +24,8 @@ REPLAYED_FROM = "rapport.dlq.replayed_from"
 
 @dataclass
 class ReplayReport:
+    """What a replay scanned, selected and republished."""
+
     scanned: int = 0
     selected: int = 0
     republished: int = 0
