@@ -30,9 +30,9 @@ class Plan:
 def make_plan(quick: bool, events: int | None = None) -> Plan:
     """The default plan for a full or a quick run; `events` overrides the check-in count."""
     if quick:
-        plan = Plan(quick=True, events=4_000, history_days=30, timeline_events=3_000, single_posts=800,
-                    batch_size=50, http_concurrency=16, alert_seconds=15, background_rate=200, probes_per_second=4,
-                    replay_clients=400, replay_days=60, memory_clients=10_000, memory_histories=200)
+        plan = Plan(quick=True, events=2_500, history_days=30, timeline_events=1_000, single_posts=400,
+                    batch_size=50, http_concurrency=16, alert_seconds=10, background_rate=200, probes_per_second=5,
+                    replay_clients=200, replay_days=60, memory_clients=10_000, memory_histories=200)
     else:
         plan = Plan(quick=False, events=30_000, history_days=30, timeline_events=20_000, single_posts=6_000,
                     batch_size=100, http_concurrency=32, alert_seconds=60, background_rate=500, probes_per_second=4,
