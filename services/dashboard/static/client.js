@@ -24,7 +24,8 @@ export async function loadClient() {
       api(`/api/clients/${clientId}/timeline?limit=50`)]);
     if (clientId !== state.clientId) return;
     $("charts").replaceChildren(...series.map((s) => chartFigure(s, from, to)));
-    $("timeline").replaceChildren(...timeline.items.map(timelineItem));
+    $("timeline").replaceChildren(...(timeline.items.length ? timeline.items.map(timelineItem)
+      : [h("li", { class: "empty" }, "No check-ins, signals or alert steps yet.")]));
     showOlderButton(clientId, timeline.next_cursor);
   } catch (err) {
     $("charts").replaceChildren(h("p", { class: "empty" }, `The timeline is not available: ${err.message}`));
