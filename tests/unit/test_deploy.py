@@ -173,3 +173,12 @@ def test_every_deployed_command_exists(rendered):
     for command in commands:
         result = CliRunner().invoke(app, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output[-500:])
+
+
+def test_production_never_accepts_development_tokens(rendered):
+    import json
+
+    for overlay in ("prod", "prod-extras"):
+        config = next(iter(by_kind(rendered[overlay], "ConfigMap").values()))["data"]
+        assert "HS256" not in json.loads(config["RAPPORT_AUTH_ALGORITHMS"]), overlay
+        assert config["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and config["RAPPORT_DASHBOARD_COOKIE_SECURE"] == "true"
