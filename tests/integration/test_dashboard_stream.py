@@ -30,8 +30,9 @@ pytestmark = pytest.mark.integration
 class SseClient:
     """Reads one `/api/stream` in the background and keeps every message and comment it gets."""
 
-    def __init__(self, base_url: str, headers: dict, last_event_id: str | None = None):
+    def __init__(self, base_url: str, headers: dict, last_event_id: str | None = None, path: str = "/api/stream"):
         self.headers = headers | ({"Last-Event-ID": last_event_id} if last_event_id else {})
+        self.path = path
         self.client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10, read=None))
         self.events: list[dict] = []
         self.comments: list[str] = []
@@ -49,7 +50,7 @@ class SseClient:
         await self.client.aclose()
 
     async def _read(self) -> None:
-        async with self.client.stream("GET", "/api/stream", headers=self.headers) as response:
+        async with self.client.stream("GET", self.path, headers=self.headers) as response:
             assert response.status_code == 200, await response.aread()
             message: dict = {}
             async for line in response.aiter_lines():
@@ -206,6 +207,10 @@ async def test_last_event_id_resumes_from_postgresql_without_foreign_clients(ins
         await publish(producer, ALERTS, opened(teams.shared))
         await resumed.expect(lambda e: e["data"]["client_id"] == str(teams.shared) and e["id"] != replayed[0]["id"]
                              and e["data"]["transition"] == "opened", reason="a live event after the replay")
+
+    # A page that reopens the stream itself passes the cursor as a query parameter instead.
+    async with SseClient(instances[0], teams.headers(teams.a), path=f"/api/stream?last_event_id={seen['id']}") as reopened:
+        await reopened.expect(lambda e: e["data"].get("alert_id") == str(shared_alert))
 
     assert replayed[0]["data"]["actor"] == str(teams.b) and replayed[0]["data"]["state"] == "acknowledged"
     assert resumed.about(teams.foreign) == []
