@@ -12,7 +12,8 @@ create table if not exists pending (
     event_id text primary key, body text not null, enqueued_at real not null,
     attempts integer not null default 0, next_attempt_at real not null default 0);
 create table if not exists rejected (
-    event_id text primary key, body text not null, code integer not null, reason text not null, rejected_at real not null);
+    event_id text primary key, body text not null, code integer not null, reason text not null,
+    rejected_at real not null);
 """
 
 
@@ -48,7 +49,8 @@ class OfflineQueue:
     def due(self, now: float, limit: int = 500) -> list[PendingCheckin]:
         """Check-ins whose next attempt is due, oldest first."""
         rows = self._db.execute(
-            "select event_id, body, attempts from pending where next_attempt_at <= ? order by enqueued_at, rowid limit ?",
+            "select event_id, body, attempts from pending where next_attempt_at <= ?"
+            " order by enqueued_at, rowid limit ?",
             (now, limit)).fetchall()
         return [PendingCheckin(event_id, json.loads(body), attempts) for event_id, body, attempts in rows]
 

@@ -19,7 +19,8 @@ class CrisisLine(BaseModel):
 def _default_crisis_lines() -> dict[str, list[CrisisLine]]:
     # Defaults only: every deployment must check these against its own region and clinical governance.
     return {
-        "US": [CrisisLine(name="988 Suicide & Crisis Lifeline", phone="988", text="988", url="https://988lifeline.org")],
+        "US": [CrisisLine(name="988 Suicide & Crisis Lifeline", phone="988", text="988",
+                          url="https://988lifeline.org")],
         "CA": [CrisisLine(name="9-8-8 Suicide Crisis Helpline", phone="988", text="988", url="https://988.ca")],
         "GB": [CrisisLine(name="Samaritans", phone="116 123", url="https://www.samaritans.org"),
                CrisisLine(name="Shout", text="Text SHOUT to 85258", url="https://giveusashout.org")],

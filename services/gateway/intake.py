@@ -12,7 +12,8 @@ from services.gateway.core.safety import safety_resources
 
 log = logging.getLogger(__name__)
 accepted_total = REGISTRY.counter("rapport_gateway_checkins_accepted_total", "check-ins acknowledged by Kafka")
-repeats_total = REGISTRY.counter("rapport_gateway_checkins_repeated_total", "resubmitted event ids answered from memory")
+repeats_total = REGISTRY.counter(
+    "rapport_gateway_checkins_repeated_total", "resubmitted event ids answered from memory")
 risk_total = REGISTRY.counter("rapport_gateway_risk_checkins_total", "accepted check-ins that carried a risk answer")
 
 

@@ -38,7 +38,8 @@ class ProducerConnection:
                 return
             except (KafkaError, OSError) as exc:
                 await producer.stop()
-                log.warning("Kafka connection failed, retrying", extra={"error": type(exc).__name__, "retry_in_s": delay})
+                log.warning("Kafka connection failed, retrying",
+                            extra={"error": type(exc).__name__, "retry_in_s": delay})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.retry_max_s)
 

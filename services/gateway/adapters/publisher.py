@@ -12,7 +12,8 @@ from schemas.topics import CHECKINS
 from services.common.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
-publish_failures = REGISTRY.counter("rapport_gateway_publish_failures_total", "check-ins Kafka did not acknowledge", ["reason"])
+publish_failures = REGISTRY.counter(
+    "rapport_gateway_publish_failures_total", "check-ins Kafka did not acknowledge", ["reason"])
 
 
 class KafkaUnavailable(Exception):

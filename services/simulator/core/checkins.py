@@ -37,12 +37,14 @@ def brs_items(mean: float, rng: random.Random) -> list[dict]:
 def phq9_items(mood: float, rng: random.Random, item9: int = 0) -> list[dict]:
     """PHQ-9 answers tracking low mood; item 9 (thoughts of self-harm) only as given."""
     level = _clip((7 - mood) / 3, 0, 2.5)
-    items = [{"instrument": "phq9", "item": i, "value": int(_clip(round(rng.gauss(level, 0.5)), 0, 3))} for i in range(1, 9)]
+    items = [{"instrument": "phq9", "item": i, "value": int(_clip(round(rng.gauss(level, 0.5)), 0, 3))}
+             for i in range(1, 9)]
     return items + [{"instrument": "phq9", "item": 9, "value": item9}]
 
 
 def srs_items(mean: float, rng: random.Random) -> list[dict]:
-    return [{"instrument": "srs", "item": i, "value": round(_clip(rng.gauss(mean, 0.2), 0, 10), 1)} for i in range(1, 5)]
+    return [{"instrument": "srs", "item": i, "value": round(_clip(rng.gauss(mean, 0.2), 0, 10), 1)}
+            for i in range(1, 5)]
 
 
 def local_instant(day: date, hour: float, zone: ZoneInfo) -> datetime:

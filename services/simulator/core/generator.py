@@ -70,8 +70,9 @@ def simulate_client(seed: int, index: int, days: int, until: datetime) -> tuple[
         event = daily_checkin(client_id, zone_name, profile, day, occurred_at, due, rng, risk_episode)
         checkins.append(SimulatedCheckin(event, _arrival(occurred_at, profile.offline_share, rng)))
         if rng.random() < 0.05 and occurred_at + timedelta(hours=5) <= until:
-            extra = daily_checkin(client_id, zone_name, profile, day, occurred_at + timedelta(hours=5), set(), rng, False)
-            checkins.append(SimulatedCheckin(extra, _arrival(occurred_at + timedelta(hours=5), profile.offline_share, rng)))
+            later = occurred_at + timedelta(hours=5)
+            extra = daily_checkin(client_id, zone_name, profile, day, later, set(), rng, False)
+            checkins.append(SimulatedCheckin(extra, _arrival(later, profile.offline_share, rng)))
     return checkins, label_client(client_id, zone_name, profile, first_day, checkins, until)
 
 
