@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -109,6 +110,10 @@ async def test_an_unacknowledged_critical_alert_escalates_to_the_escalation_cont
     assert row.escalated_at is not None and row.state == "open"
     delay = row.escalated_at - row.created_at
     assert timedelta(seconds=ESCALATION_AFTER_S) <= delay < timedelta(seconds=ESCALATION_AFTER_S + 10), delay
+    async with httpx.AsyncClient() as http:
+        metrics = (await http.get(notifier.health_url.replace("/healthz", "/metrics"))).text
+    assert "rapport_notifier_escalations_total" in metrics and "rapport_notifier_escalations_pending" in metrics
+    assert 'rapport_notifier_alerts_total{severity="critical",delivery="push"}' in metrics
 
 
 async def test_an_invalid_signal_goes_to_the_dead_letter_topic(notifier, producer, kafka_settings):
