@@ -22,6 +22,7 @@ from services.dashboard.config import DashboardSettings
 from services.dashboard.fanout import Fanout
 from services.dashboard.live import LiveReader
 from services.dashboard.publisher import AlertPublisher
+from services.dashboard.security import SecurityHeaders
 from services.dashboard.signin import signin_router
 from services.dashboard.stream import stream_router
 from services.timeline.api import timeline_router
@@ -66,6 +67,7 @@ def create_app(settings: DashboardSettings, engine: AsyncEngine | None = None) -
 
     app = FastAPI(title="rapport dashboard", version=VERSION, lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
     app.state.engine, app.state.fanout, app.state.live = engine, fanout, live
+    app.add_middleware(SecurityHeaders)
     app.include_router(health_router("dashboard", ready))
     app.include_router(signin_router(verifier, settings.cookie_secure, settings.cookie_max_age_s))
     app.include_router(api_router(engine, verifier))

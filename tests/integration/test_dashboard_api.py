@@ -222,3 +222,11 @@ async def test_production_sign_in_with_an_identity_providers_rs256_token(engine,
         assert me.status_code == 200 and me.json()["display_name"] == "Dr. A"
         dev_token = {"Authorization": f"Bearer {issue_dev_token(str(teams.a), 'therapist')}"}
         assert (await client.get("/api/me", headers=dev_token)).status_code == 401, "HS256 is not accepted here"
+
+
+async def test_page_and_api_carry_security_headers(dashboard, teams):
+    page = await dashboard.get("/")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "no-referrer" and page.headers["x-frame-options"] == "DENY"
+    api = await dashboard.get("/api/alerts", headers=teams.headers(teams.a))
+    assert api.headers["cache-control"] == "no-store"

@@ -38,7 +38,8 @@ function alertCard(alert, fresh) {
     h("p", { class: "meta" }, "Observed ", timeElement(alert.observed_at),
       alert.acknowledged_at ? [" · acknowledged ", timeElement(alert.acknowledged_at), ` by ${
         alert.acknowledged_by === state.me ? "you" : alert.acknowledged_by_name || "a colleague"}`] : null,
-      alert.escalated_at ? " · escalated" : null));
+      alert.escalated_at ? " · escalated" : null,
+      alert.delivery === "digest" ? " · in the daily digest, not pushed" : null));
   const actions = h("div", { class: "actions" });
   if (alert.state === "open") actions.append(actionButton(card, alert, "acknowledge", "Acknowledge"));
   actions.append(actionButton(card, alert, "resolve", "Resolve…"));
