@@ -20,6 +20,7 @@ from services.common.settings import KafkaSettings
 from services.tools.dlq_filter import ReplayFilter
 
 REPLAYED_FROM = "rapport.dlq.replayed_from"
+QUIET_POLLS_AT_END = 2
 
 
 @dataclass
@@ -60,14 +61,16 @@ async def replay(settings: KafkaSettings, selection: ReplayFilter, *, dry_run: b
         for tp, offset in next_offset.items():
             consumer.seek(tp, offset)
         remaining = set(partitions)
+        quiet_polls = dict.fromkeys(partitions, 0)
         while remaining and (limit is None or report.selected < limit):
             batches = await consumer.getmany(*remaining, timeout_ms=500)
             sends = []
             for tp in sorted(remaining):
                 records = batches.get(tp, [])
-                # Done with a partition at the end snapshot when a poll brings nothing more. Past the snapshot
+                quiet_polls[tp] = 0 if records else quiet_polls[tp] + 1
+                # Done with a partition at the end snapshot once two polls bring nothing more. Past the snapshot
                 # records still count while older than the replay (Tansu under-reports the end of a batch).
-                if not records and next_offset[tp] >= ends[tp]:
+                if quiet_polls[tp] >= QUIET_POLLS_AT_END and next_offset[tp] >= ends[tp]:
                     remaining.discard(tp)
                 for record in records:
                     if record.timestamp >= started_ms:  # dead-lettered after the replay began: maybe by it
