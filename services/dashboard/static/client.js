@@ -58,7 +58,9 @@ function timelineItem(item) {
   if (item.kind === "checkin") {
     const scores = Object.entries(d.scores || {}).filter(([, s]) => s.value !== null)
       .map(([name, s]) => `${name.toUpperCase()} ${Number(s.value).toFixed(1)}`).join(", ");
+    const goals = (d.goals || []).map((g) => `${g.goal_id} ${g.progress}/10`).join(", ");
     text = [`Check-in${d.help_requested ? " — asked for support" : ""}${scores ? `: ${scores}` : ""}`,
+      goals ? h("span", { class: "goals" }, ` · goals: ${goals}`) : null,
       d.note ? h("span", { class: "note" }, d.note) : null];
   } else if (item.kind === "signal") {
     text = [severityBadge(d.severity), " ", h("span", { title: kindLabel(d.signal_kind) }, d.summary)];
