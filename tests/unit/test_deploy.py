@@ -66,6 +66,8 @@ def test_consumers_scale_to_the_partition_count(rendered):
     assert changelog["partitions"] == 6 and changelog["config"]["cleanup.policy"] == "compact"
     assert {spec["replicas"] for spec in by_topic.values()} == {3}
     assert {t["spec"]["replicas"] for t in by_kind(rendered["dev"], "KafkaTopic").values()} == {1}
+    config = next(iter(by_kind(rendered["prod"], "ConfigMap").values()))["data"]
+    assert config["KAFKA_PARTITIONS"] == "6"  # faust's changelog and `rapport topics` use the same count
     hpas = by_kind(rendered["prod"], "HorizontalPodAutoscaler")
     for consumer in ("detector", "timeline", "notifier"):
         assert hpas[f"rapport-{consumer}"]["spec"]["maxReplicas"] == 6
