@@ -15,7 +15,7 @@ PROCESSED_METRIC = "rapport_bench_bare_events_total"
 
 
 def build_app(bootstrap: str, web_port: int, app_id: str, session_timeout_s: float, commit_interval_s: float,
-              partitions: int) -> faust.App:
+              partitions: int, producer_linger_s: float = 0.0) -> faust.App:
     """A faust app with one agent and one Table: checkins seen per client."""
     app = faust.App(
         app_id,
@@ -29,6 +29,7 @@ def build_app(bootstrap: str, web_port: int, app_id: str, session_timeout_s: flo
         consumer_auto_offset_reset="earliest",
         topic_partitions=partitions,
         topic_allow_declare=True,
+        producer_linger=producer_linger_s,
     )
     topic = app.topic(CHECKINS, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     checkins_per_client = app.Table("bench-bare-checkins", default=int, partitions=partitions)
@@ -56,9 +57,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--session-timeout", type=float, default=6.0, help="seconds")
     parser.add_argument("--commit-interval", type=float, default=2.8, help="seconds (faust's default is 2.8)")
     parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--producer-linger", type=float, default=0.0,
+                        help="seconds the changelog producer waits to batch (faust's default 0: one request per write)")
     args = parser.parse_args(argv)
     app = build_app(args.bootstrap, args.web_port, args.app_id, args.session_timeout, args.commit_interval,
-                    args.partitions)
+                    args.partitions, args.producer_linger)
     sys.argv = [sys.argv[0], "worker", "--loglevel", "warn", "--web-port", str(args.web_port)]
     app.main()
 

@@ -29,7 +29,8 @@ from services.common.stack import free_port
 DETECTOR_METRIC = "rapport_detector_events_total"  # services/detector/metrics.py
 # faust names a Table's changelog "<app id>-<table name>-changelog" (services/detector/app.py, bench/bare_agent.py)
 DETECTOR_CHANGELOG = "rapport-detector-client-state-changelog"
-BARE_CHANGELOG = "rapport-bench-bare-bench-bare-checkins-changelog"
+BARE_APP = "rapport-bench-bare"
+BARE_CHANGELOG = f"{BARE_APP}-bench-bare-checkins-changelog"
 
 
 async def publish_backlog(ctx: BenchContext) -> int:
@@ -75,19 +76,26 @@ async def drain(ctx: BenchContext, metrics_url: str, metric: str, total: int, la
     return measured
 
 
-async def run(ctx: BenchContext) -> None:
-    total = await publish_backlog(ctx)
-    port = free_port()
-    ctx.system.start_module("bare-agent", ["bench.bare_agent", "--bootstrap", ctx.system.bootstrap, "--web-port", str(port)])
+async def bare_agent_rate(ctx: BenchContext, total: int, round_: int) -> float | None:
+    """One drain of the backlog by a fresh bare agent (its own app id, so its own group and changelog)."""
+    port, app_id = free_port(), BARE_APP if round_ == 1 else f"{BARE_APP}-{round_}"
+    ctx.system.start_module("bare-agent", ["bench.bare_agent", "--bootstrap", ctx.system.bootstrap, "--web-port",
+                                           str(port), "--app-id", app_id])
     try:
-        bare = await drain(ctx, f"http://127.0.0.1:{port}/metrics", PROCESSED_METRIC, total, "bare faust agent",
-                           "bare-agent")
+        return await drain(ctx, f"http://127.0.0.1:{port}/metrics", PROCESSED_METRIC, total,
+                           f"bare faust agent (round {round_})", "bare-agent")
     finally:
         ctx.system.stop("bare-agent")
+
+
+async def run(ctx: BenchContext) -> None:
+    total = await publish_backlog(ctx)
+    bare_rates = [await bare_agent_rate(ctx, total, 1)]
+    bare_label = "bare faust agent (1 Table update/event)"
     missing = service_missing("detector")
     if missing:
         ctx.report.skip("detector", "all rules vs bare agent", "check-ins/s", missing, targets.DETECTOR_VS_BARE)
-        ctx.report.add(Figure("detector", "bare faust agent (1 Table update/event)", "check-ins/s", bare))
+        ctx.report.add(Figure("detector", bare_label, "check-ins/s", bare_rates[0]))
         return
     try:
         await asyncio.to_thread(ctx.system.start, "detector")
@@ -97,9 +105,14 @@ async def run(ctx: BenchContext) -> None:
         ctx.shared["live_state_sizes"] = await latest_value_sizes(ctx.kafka, DETECTOR_CHANGELOG)
         ctx.shared["bare_state_sizes"] = await latest_value_sizes(ctx.kafka, BARE_CHANGELOG)
         ctx.keep.add("detector")  # caught up: the alert-latency stage uses it warm
+        if not ctx.plan.quick:  # bracket the detector in time: drift on a busy machine hits both sides alike
+            bare_rates.append(await bare_agent_rate(ctx, total, 2))
     except Exception:
-        ctx.report.add(Figure("detector", "bare faust agent (1 Table update/event)", "check-ins/s", bare))
+        ctx.report.add(Figure("detector", bare_label, "check-ins/s", bare_rates[0]))
         raise
-    ctx.report.add(Figure("detector", "all rules", "check-ins/s", measured, "bare faust agent (1 Table update/event)",
-                          bare, targets.DETECTOR_VS_BARE, note=f"backlog {total:,} check-ins, each consumer a new "
-                          "process and group; rate from its processed-events counter, start-up excluded"))
+    valid = [r for r in bare_rates if r]
+    rounds = ", ".join(f"{r:,.0f}" for r in valid)
+    ctx.report.add(Figure("detector", "all rules", "check-ins/s", measured, bare_label,
+                          sum(valid) / len(valid) if valid else None, targets.DETECTOR_VS_BARE,
+                          note=f"backlog {total:,} check-ins, each consumer a new process and group; rate from its "
+                               f"processed-events counter, start-up excluded; bare agent rounds before/after: {rounds}"))
