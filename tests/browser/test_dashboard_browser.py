@@ -106,6 +106,12 @@ async def test_alert_appears_live_and_acknowledging_it_is_stored(system, databas
         assert "critical" in (await card.locator(".severity").inner_text()).lower()
         assert "Robin K." in await card.inner_text()
 
+        # The colleague starts a resolution note; live refreshes of their inbox must keep it.
+        colleague_card = colleague.locator('#alerts .alert[data-severity="critical"]')
+        await colleague_card.wait_for(timeout=30_000)
+        await colleague_card.locator('button[data-action="resolve"]').click()
+        await colleague_card.locator("textarea").fill("draft: call back tonight")
+
         await card.locator('button[data-action="acknowledge"]').click()
         await card.locator("textarea").fill("Called Robin, safety plan reviewed")
         await card.locator('button[data-confirm="acknowledge"]').click()
@@ -115,6 +121,7 @@ async def test_alert_appears_live_and_acknowledging_it_is_stored(system, databas
         await colleague.wait_for_selector("#count-open:text-is('0')")
         await colleague.locator("#tab-acknowledged").click()
         assert "by Dr. Browser Test" in await colleague.locator("#alerts .alert").inner_text()
+        assert await colleague.locator("#alerts .alert textarea").input_value() == "draft: call back tonight"
         assert await colleague.evaluate("window.__sameDocument === true")
 
         async with engine.connect() as conn:

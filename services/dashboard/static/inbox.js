@@ -23,8 +23,10 @@ export function renderAlerts(fresh = new Set()) {
   const open = state.alerts.open.length;
   document.title = open ? `(${open}) Rapport · therapist dashboard` : "Rapport · therapist dashboard";
   const list = state.alerts[state.tab];
+  const typingIn = document.activeElement?.closest?.("#alerts form") ? document.activeElement.id : null;
   $("alerts").replaceChildren(...list.map((a) => alertCard(a, fresh.has(a.alert_id))));
   $("alerts-empty").hidden = list.length > 0;
+  if (typingIn && $(typingIn)) $(typingIn).focus(); // a live refresh must not take the note away mid-sentence
 }
 
 function alertCard(alert, fresh) {
@@ -44,6 +46,8 @@ function alertCard(alert, fresh) {
   if (alert.state === "open") actions.append(actionButton(card, alert, "acknowledge", "Acknowledge"));
   actions.append(actionButton(card, alert, "resolve", "Resolve…"));
   card.append(actions);
+  const draft = drafts.get(alert.alert_id);
+  if (draft && (draft.step === "resolve" || alert.state === "open")) showActionForm(card, alert, draft.step, draft.note);
   return card;
 }
 
@@ -52,32 +56,44 @@ function actionButton(card, alert, step, label) {
     onclick: () => showActionForm(card, alert, step) }, label);
 }
 
-function showActionForm(card, alert, step) {
+// Notes being written, by alert id: re-rendering the inbox keeps them.
+const drafts = new Map();
+
+function showActionForm(card, alert, step, note = "") {
   card.querySelector("form")?.remove();
+  drafts.set(alert.alert_id, { step, note });
   const noteId = `note-${alert.alert_id}-${step}`;
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const confirm = h("button", { type: "submit", class: "primary", "data-confirm": step },
     step === "acknowledge" ? "Confirm acknowledge" : "Confirm resolve");
   const form = h("form", {},
     h("label", { for: noteId }, step === "acknowledge" ? "Note (optional): what you are doing" : "Resolution note"),
-    h("textarea", { id: noteId, name: "note", maxlength: "2000" }),
+    h("textarea", { id: noteId, name: "note", maxlength: "2000",
+      oninput: (event) => drafts.set(alert.alert_id, { step, note: event.target.value }) }),
     h("div", { class: "actions" }, confirm,
-      h("button", { type: "button", class: "quiet", onclick: () => form.remove() }, "Cancel")), error);
+      h("button", { type: "button", class: "quiet", onclick: () => { drafts.delete(alert.alert_id); form.remove(); } },
+        "Cancel")), error);
+  form.elements.note.value = note;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     confirm.disabled = true;
     try {
       const note = form.elements.note.value.trim() || null;
       await api(`/api/alerts/${alert.alert_id}/${step}`, { method: "POST", body: JSON.stringify({ note }) });
+      drafts.delete(alert.alert_id);
       announce(`Alert ${step === "acknowledge" ? "acknowledged" : "resolved"}`);
       await Promise.all([loadAlerts(), loadCaseload()]);
     } catch (err) {
       error.hidden = false;
       error.textContent = err.status === 409 ? `Already changed by a colleague: ${err.message}` : err.message;
       confirm.disabled = false;
-      if (err.status === 409) loadAlerts();
+      if (err.status === 409) {
+        announce(error.textContent);
+        if (step === "acknowledge") drafts.delete(alert.alert_id);
+        loadAlerts();
+      }
     }
   });
   card.append(form);
-  form.elements.note.focus();
+  if (!note) form.elements.note.focus();
 }
