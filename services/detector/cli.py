@@ -23,11 +23,12 @@ def replay(
     until: str = typer.Option(None, help="RFC 3339: advance the event-time clock to this instant at the end"),
     config: Path = typer.Option(None, help="TOML file of thresholds and per-client overrides"),
     progress: bool = typer.Option(True, help="show progress on stderr for long inputs"),
+    workers: int = typer.Option(None, min=1, help="processes, clients split by hash (default: CPUs for big inputs)"),
 ) -> None:
     """Replay check-ins through the detection core offline; a summary goes to stderr."""
     from services.detector.replay import run_replay
 
-    raise typer.Exit(run_replay(input_path, output, until, config, progress))
+    raise typer.Exit(run_replay(input_path, output, until, config, progress, workers=workers))
 
 
 def register(app: typer.Typer) -> None:

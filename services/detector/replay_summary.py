@@ -15,6 +15,7 @@ class ReplaySummary:
     duplicates: int = 0
     invalid: int = 0
     elapsed_s: float = 0.0
+    workers: int = 1
     by_kind: Counter = field(default_factory=Counter)
     by_client_month: Counter = field(default_factory=Counter)  # (client_id, year, month) -> signals
     client_months: set = field(default_factory=set)  # (client_id, year, month) with at least one check-in
@@ -27,12 +28,22 @@ class ReplaySummary:
         self.by_kind[signal.kind] += 1
         self.by_client_month[(signal.client_id, signal.observed_at.year, signal.observed_at.month)] += 1
 
+    def merge(self, other: "ReplaySummary") -> None:
+        """Add another worker's counts (each client is counted by exactly one worker)."""
+        self.checkins += other.checkins
+        self.duplicates += other.duplicates
+        self.invalid += other.invalid
+        self.by_kind.update(other.by_kind)
+        self.by_client_month.update(other.by_client_month)
+        self.client_months |= other.client_months
+
     def render(self) -> str:
         months = max(len(self.client_months), 1)
         rate = self.checkins / self.elapsed_s if self.elapsed_s else 0.0
         lines = [
             f"replayed {self.checkins:,} check-ins from {len({month[0] for month in self.client_months}):,} clients "
-            f"({len(self.client_months):,} client-months) in {self.elapsed_s:.2f} s ({rate:,.0f} check-ins/s); "
+            f"({len(self.client_months):,} client-months) in {self.elapsed_s:.2f} s with {self.workers} worker(s) "
+            f"({rate:,.0f} check-ins/s); "
             f"{self.duplicates:,} redelivered and {self.invalid:,} invalid line(s) skipped",
             f"{'kind':34} {'signals':>8} {'per client-month':>17}",
         ]

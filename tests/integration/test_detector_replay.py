@@ -53,9 +53,9 @@ def test_replay_of_a_simulated_60_day_cohort_of_1000_clients(tmp_path):
     assert unexpected <= len(labels) // 100, f"{unexpected} signals outside the labelled episodes"
 
 
-def replay(tmp_path, name, source, until=None, config=None):
+def replay(tmp_path, name, source, until=None, config=None, workers=1):
     output, stderr = tmp_path / f"{name}.jsonl", io.StringIO()
-    assert run_replay(source, output, until, config, progress=False, stderr=stderr) == 0
+    assert run_replay(source, output, until, config, progress=False, stderr=stderr, workers=workers) == 0
     return output.read_text().splitlines(), stderr.getvalue()
 
 
@@ -67,8 +67,10 @@ def test_invalid_lines_redeliveries_until_config_and_determinism(tmp_path):
     source = tmp_path / "cohort.jsonl"
     write_cohort(source, clients=150, days=60, seed=3)
     first, stderr = replay(tmp_path, "first", source)
-    again, _ = replay(tmp_path, "again", source)
-    assert first == again, "the same input must give the same output, byte for byte"
+    again, again_stderr = replay(tmp_path, "again", source, workers=3)
+    assert first == again, "the same input must give the same output, byte for byte, with any number of workers"
+    assert again_stderr.splitlines()[:2] == stderr.splitlines()[:2]  # the same invalid lines, once each
+    assert "with 3 worker(s)" in again_stderr
     bad = [n for n, line in enumerate(source.read_text().splitlines(), 1) if "not-a-uuid" in line or "not json" in line]
     reported = [line for line in stderr.splitlines() if ": skipped: " in line]
     assert [line.split(":")[0] for line in reported] == [f"line {n}" for n in bad]
@@ -76,6 +78,7 @@ def test_invalid_lines_redeliveries_until_config_and_determinism(tmp_path):
     assert "2 invalid line(s) skipped" in stderr and "redelivered" in stderr
 
     with_until, _ = replay(tmp_path, "until", source, until="2026-06-01T00:00:00Z")
+    assert replay(tmp_path, "until2", source, until="2026-06-01T00:00:00Z", workers=2)[0] == with_until
     assert kinds(with_until).count("engagement.missed_checkins") > kinds(first).count("engagement.missed_checkins")
 
     rules = tmp_path / "rules.toml"

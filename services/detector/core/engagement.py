@@ -28,8 +28,12 @@ def missed_deadline(state: ClientState, rules: EngagementRules) -> datetime | No
     return datetime.combine(due.date() + timedelta(days=1), time(0), tzinfo=zone)
 
 
-def check_missed(state: ClientState, watermark: datetime, now: datetime, rules: EngagementRules) -> list[SignalDetected]:
-    """One signal per gap once the watermark passes the deadline; marks the gap as reported in `state`."""
+def check_missed(state: ClientState, watermark: datetime, now: datetime | None,
+                 rules: EngagementRules) -> list[SignalDetected]:
+    """One signal per gap once the watermark passes the deadline; marks the gap as reported in `state`.
+
+    `now` is the processing time for `detected_at`; offline (None) it is the deadline itself.
+    """
     last = state.entries[-1] if state.entries else None
     if last is None or state.missed_after == last.event_id or watermark.timestamp() < last.t + rules.min_gap_days * DAY:
         return []  # the cheap checks first: this runs for every check-in
@@ -42,5 +46,5 @@ def check_missed(state: ClientState, watermark: datetime, now: datetime, rules: 
     evidence = {"days_since_last": silent_days, "allowed_gap_days": gap, "prior_checkins": len(state.entries),
                 "last_checkin_at": datetime.fromtimestamp(last.t, UTC).isoformat(), "timezone": state.timezone}
     summary = f"No check-in for {silent_days:.1f} days (their rhythm allows up to {gap:.1f} days)."
-    return [make_signal(state.client_id, SignalKind.ENGAGEMENT_MISSED_CHECKINS, Severity.LOW, deadline, now,
+    return [make_signal(state.client_id, SignalKind.ENGAGEMENT_MISSED_CHECKINS, Severity.LOW, deadline, now or deadline,
                         [last.event_id], evidence, summary)]

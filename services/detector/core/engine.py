@@ -31,11 +31,14 @@ def _remember(state: ClientState, signals: list[SignalDetected]) -> list[SignalD
 
 def advance_clock(state: ClientState | None, client_id: str, watermark: datetime, config: DetectorConfig,
                   now: datetime | None = None) -> Result:
-    """Move the event-time clock to `watermark`: report a missed-check-in deadline it passes (once per gap)."""
+    """Move the event-time clock to `watermark`: report a missed-check-in deadline it passes (once per gap).
+
+    `now` is the processing time for `detected_at`; None (offline) uses the deadline.
+    """
     if state is None:
         return ClientState(str(client_id)), []
     state = state.copy()
-    signals = check_missed(state, watermark, now or watermark, config.for_client(state.client_id).engagement)
+    signals = check_missed(state, watermark, now, config.for_client(state.client_id).engagement)
     return state, _remember(state, signals)
 
 

@@ -1,0 +1,125 @@
+"""One replay worker: every line is read, but only the clients hashed to this worker are judged.
+
+Other clients' lines matter only when they could move the event-time clock past one of this worker's
+deadlines; only then are they validated (an invalid line never moves the clock). So any number of workers
+fires the same deadlines at the same lines as one worker, and the output is the same.
+"""
+
+import re
+import sys
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from schemas.checkin import CheckinSubmitted, parse_occurred_at
+from schemas.errors import summarize_validation_error
+from schemas.signal import SignalDetected
+from services.detector.core import load_config
+from services.detector.replay_summary import ReplaySummary
+from services.detector.replayer import Replayer
+
+CLIENT_ID = re.compile(rb'"client_id"\s*:\s*"([^"\\]*)"')
+OCCURRED_AT = re.compile(rb'"occurred_at"\s*:\s*"([^"\\]*)"')
+UNKNOWN = -1
+
+
+@dataclass(frozen=True)
+class PartJob:
+    input_path: Path
+    output_path: Path  # lines "line-number<TAB>sort key<TAB>signal JSON", sorted
+    index: int
+    workers: int
+    config_path: Path | None
+    until: str | None
+    progress: bool
+
+
+@dataclass
+class PartResult:
+    summary: ReplaySummary
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason) of invalid lines
+
+
+def owner_of(client_id: str, workers: int) -> int:
+    return zlib.crc32(client_id.encode()) % workers
+
+
+def _cheap_owner(line: bytes, workers: int) -> int:
+    """The worker owning this line's client, or UNKNOWN when only validation can tell."""
+    found = CLIENT_ID.findall(line)
+    if len(found) != 1:
+        return UNKNOWN
+    try:
+        return owner_of(str(UUID(found[0].decode())), workers)
+    except ValueError:
+        return UNKNOWN
+
+
+def _cheap_time(line: bytes) -> float | None:
+    found = OCCURRED_AT.findall(line)
+    try:
+        return parse_occurred_at(found[0].decode()).timestamp() if len(found) == 1 else None
+    except ValueError:
+        return None
+
+
+def sort_key(signal: SignalDetected) -> str:
+    """Order of signals found at the same line, the same whichever worker found them."""
+    return f"{signal.observed_at.timestamp():020.6f}|{signal.client_id}|{signal.kind.value}"
+
+
+def replay_part(job: PartJob) -> PartResult:
+    """Replay the clients of worker `job.index` of `job.workers`; write their signals to `job.output_path`."""
+    result, pending = PartResult(ReplaySummary()), []
+    replayer = Replayer(load_config(job.config_path), pending.append)
+    total = max(job.input_path.stat().st_size, 1)
+    with open(job.input_path, "rb") as source, open(job.output_path, "w", encoding="utf-8") as sink:
+
+        def flush(line_number: int) -> None:
+            for key, signal in sorted((sort_key(s), s) for s in pending):
+                sink.write(f"{line_number:012d}\t{key}\t{signal.model_dump_json()}\n")
+                result.summary.count_signal(signal)
+            pending.clear()
+
+        line_number = 0
+        for line_number, line in enumerate(source, 1):
+            if not line.strip():
+                continue
+            owner = _cheap_owner(line, job.workers) if job.workers > 1 else job.index
+            if owner not in (job.index, UNKNOWN):
+                seen_at = _cheap_time(line)
+                if seen_at is None or seen_at >= replayer.next_due:
+                    _advance_if_valid(replayer, line)
+                    flush(line_number)
+                continue
+            try:
+                checkin = CheckinSubmitted.model_validate_json(line)
+            except ValidationError as exc:
+                if owner == job.index or job.index == 0:
+                    result.summary.invalid += 1
+                    result.problems.append((line_number, summarize_validation_error(exc)))
+                continue
+            if owner == UNKNOWN and owner_of(str(checkin.client_id), job.workers) != job.index:
+                replayer.advance(checkin.occurred_at)
+            elif replayer.feed(checkin):
+                result.summary.count_checkin(checkin)
+            else:
+                result.summary.duplicates += 1
+            flush(line_number)
+            if job.progress and job.index == 0 and line_number % 20000 == 0:
+                sys.stderr.write(f"replayed {line_number:,} lines ({100 * source.tell() / total:.0f}% of the input)\n")
+        if job.until:
+            replayer.advance(parse_occurred_at(job.until))
+            flush(line_number + 1)
+    return result
+
+
+def _advance_if_valid(replayer: Replayer, line: bytes) -> None:
+    try:
+        replayer.advance(CheckinSubmitted.model_validate_json(line).occurred_at)
+    except ValidationError:
+        pass

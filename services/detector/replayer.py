@@ -1,0 +1,69 @@
+"""The replay clock: feeds check-ins to the core in arrival order and fires missed-check-in deadlines in event time."""
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas.checkin import CheckinSubmitted
+from schemas.signal import SignalDetected
+from services.detector.core import ClientState, DetectorConfig, advance_clock, evaluate, missed_deadline
+
+DAY = 86400.0
+
+
+@dataclass
+class Replayer:
+    """The watermark is the latest occurred_at of any valid check-in fed or passed to `advance`.
+
+    Offline there is no processing time: `detected_at` is the trigger's occurred_at (the deadline for missed
+    check-ins), so the output depends only on the input, not on how clients are interleaved or split.
+    """
+
+    config: DetectorConfig
+    emit: Callable[[SignalDetected], None]
+    states: dict[str, ClientState] = field(default_factory=dict)
+    watermark: datetime | None = None
+    _due: list = field(default_factory=list)  # heap of (earliest possible deadline, client_id, last event_id)
+
+    @property
+    def next_due(self) -> float:
+        """Epoch seconds before which no deadline can fire (infinity when none is queued)."""
+        return self._due[0][0] if self._due else float("inf")
+
+    def feed(self, checkin: CheckinSubmitted) -> bool:
+        """Judge one check-in; False when it was a redelivery (nothing changed)."""
+        self.advance(checkin.occurred_at)
+        client_id = str(checkin.client_id)
+        before = self.states.get(client_id)
+        state, signals = evaluate(before, checkin, checkin.occurred_at, self.config)
+        self.states[client_id] = state
+        for signal in signals:
+            self.emit(signal)
+        if state is not before and state.entries and state.missed_after != state.entries[-1].event_id:
+            last = state.entries[-1]
+            # A cheap lower bound; the exact deadline (median gap, timezone) is computed when it comes due.
+            lower_bound = last.t + self.config.for_client(client_id).engagement.min_gap_days * DAY
+            heapq.heappush(self._due, (lower_bound, client_id, last.event_id))
+        return state is not before
+
+    def advance(self, watermark: datetime) -> None:
+        """Move the event-time clock forward (never back) and report every deadline it passes."""
+        if self.watermark is not None and watermark <= self.watermark:
+            return
+        self.watermark = watermark
+        now = watermark.timestamp()
+        while self._due and self._due[0][0] <= now:
+            _, client_id, last_event_id = heapq.heappop(self._due)
+            state = self.states[client_id]
+            if not state.entries or state.entries[-1].event_id != last_event_id:
+                continue  # the client checked in again since: that check-in queued its own deadline
+            deadline = missed_deadline(state, self.config.for_client(client_id).engagement)
+            if deadline is None:
+                continue
+            if deadline.timestamp() > now:
+                heapq.heappush(self._due, (deadline.timestamp(), client_id, last_event_id))
+                continue
+            self.states[client_id], signals = advance_clock(state, client_id, watermark, self.config)
+            for signal in signals:
+                self.emit(signal)
