@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.detector.core import ClientState, DetectorConfig, evaluate, load_config
-from tests.unit.detector.builders import brs_score, checkin, mood, srs
+from tests.unit.detector.builders import brs_score, checkin, mood, run, srs
 
 TOML = b"""
 history_days = 60
@@ -35,10 +35,7 @@ def test_unknown_thresholds_are_rejected():
 
 def test_state_round_trips_through_compact_json():
     client = uuid.uuid4()
-    state = None
-    for day in range(20):
-        state, _ = evaluate(state, checkin(client, day, mood(5) + brs_score(4) + srs(38)), checkin(client, day, mood(5)).occurred_at,
-                            DetectorConfig())
+    state, _ = run([checkin(client, day, mood(5) + brs_score(4) + srs(38)) for day in range(20)], DetectorConfig())
     raw = state.to_json()
     assert ClientState.from_json(raw) == state
     assert len(raw) < 4000 and b"answers" not in raw
@@ -54,7 +51,8 @@ def test_redelivery_changes_nothing():
 
 def test_evaluate_does_not_mutate_its_input_state():
     client = uuid.uuid4()
-    state, _ = evaluate(None, checkin(client, 0, mood(5)), checkin(client, 0, mood(5)).occurred_at, DetectorConfig())
+    state, _ = run([checkin(client, 0, mood(5))], DetectorConfig())
     snapshot = state.to_json()
-    evaluate(state, checkin(client, 1, mood(2) + brs_score(3)), checkin(client, 1, mood(2)).occurred_at, DetectorConfig())
+    later = checkin(client, 1, mood(2) + brs_score(3))
+    evaluate(state, later, later.occurred_at, DetectorConfig())
     assert state.to_json() == snapshot
