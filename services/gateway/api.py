@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.checkin import CheckinSubmission
 from services.gateway.adapters.plans import PlanRepository
@@ -110,12 +111,17 @@ def checkin_router(authenticate: ClientAuthenticator) -> APIRouter:
         headers = {"Retry-After": str(gateway.settings.unavailable_retry_after_s)} if counts["unavailable"] else None
         return JSONResponse(body, headers=headers)
 
-    @router.get("/me/plan", response_model=Plan, responses={401: ERRORS[401], 404: _problem(404, "unknown client")})
+    @router.get("/me/plan", response_model=Plan,
+                responses={401: ERRORS[401], 404: _problem(404, "unknown client"), 503: _problem(503, "database down")})
     async def my_plan(subject: UUID | None = Depends(authenticate), gateway: Gateway = Depends(_gateway)) -> Plan:
         """The calling client's check-in plan: instruments, cadence and agreed goals."""
         if subject is None:
             raise HTTPException(401, "a client bearer token is required")
-        found = await gateway.plans.plan_of(subject)
+        try:
+            found = await gateway.plans.plan_of(subject)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise HTTPException(503, "the plan store is unavailable, please retry",
+                                headers={"Retry-After": str(gateway.settings.unavailable_retry_after_s)}) from exc
         if found is None:
             raise HTTPException(404, "no plan: this client is not registered")
         plan, timezone = found

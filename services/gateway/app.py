@@ -42,7 +42,7 @@ def create_app(settings: GatewaySettings, producer: AIOKafkaProducer | None = No
             lambda: make_producer(settings, request_timeout_ms=int(settings.kafka_ack_timeout_s * 800)))
         if producer is None:
             await connection.start()
-        engine = make_engine(settings)
+        engine = make_engine(settings, connect_args={"timeout": 5})  # a plan read must not hang a request
         publisher = CheckinPublisher(lambda: producer or connection.producer, settings.kafka_ack_timeout_s)
         app.state.gateway = Gateway(
             settings=settings,

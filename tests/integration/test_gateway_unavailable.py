@@ -101,3 +101,13 @@ async def test_gateway_starts_without_kafka_and_connects_when_it_comes(tmp_path,
             assert (await gateway.get("/readyz")).status_code == 200
         finally:
             stop_pid(pid, signal.SIGKILL, timeout_s=10)
+
+
+async def test_plan_answers_503_while_the_database_is_down(kafka_settings):
+    settings = GatewaySettings(kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers,
+                               database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere")
+    client_id = uuid.uuid4()
+    async with running_gateway(settings) as gateway:
+        response = await gateway.get("/v1/me/plan", headers=auth(client_id))
+        assert response.status_code == 503 and response.headers["Retry-After"]
+        assert (await gateway.post("/v1/checkins", json=checkin(client_id), headers=auth(client_id))).status_code == 202
