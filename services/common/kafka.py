@@ -137,6 +137,7 @@ class ConsumerLoop:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             heartbeat_interval_ms=max(self.settings.kafka_session_timeout_ms // 5, 500),
             max_poll_records=self.limits.max_records,
         )

@@ -41,6 +41,10 @@ class KafkaSettings(BaseSettings):
     kafka_sasl_password: str | None = Field(None, validation_alias=_plain("KAFKA_SASL_PASSWORD"), repr=False)
     kafka_ssl_cafile: str | None = Field(None, validation_alias=_plain("KAFKA_SSL_CAFILE"))
     kafka_partitions: int = Field(6, ge=1, validation_alias=_plain("KAFKA_PARTITIONS"), description="for topic creation")
+    kafka_fetch_max_wait_ms: int = Field(
+        50, ge=1, validation_alias=_plain("KAFKA_FETCH_MAX_WAIT_MS"),
+        description="longest a fetch waits for new records; Tansu answers only when it runs out, so keep it short",
+    )
     kafka_session_timeout_ms: int = Field(
         10_000, ge=1000, validation_alias=_plain("KAFKA_SESSION_TIMEOUT_MS"),
         description="consumer group session timeout; lower means faster failover and faster joins",
