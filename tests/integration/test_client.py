@@ -91,17 +91,22 @@ async def test_unavailable_and_throttled_answers_keep_the_checkin_with_backoff(t
     assert (await client.sync()).accepted == [event_id] and queue.pending_count() == 0
 
 
+async def rapport_checkin(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.cli", "checkin", *args,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode, out.decode(), err.decode()
+
+
 async def test_rapport_checkin_submit_command(gateway_url, recorder, tmp_path):
     client_id = uuid.uuid4()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", "checkin", "submit", "--client", str(client_id),
-        "--token", token(client_id), "--gateway", gateway_url, "--queue", str(tmp_path / "q.sqlite3"),
-        "--timezone", "Europe/London", "--mood", "5", "--brs", "4,2,4,2,4,2", "--phq9-item9", "1",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0, err.decode()
+    code, out, err = await rapport_checkin(
+        "submit", "--client", str(client_id), "--token", token(client_id), "--gateway", gateway_url,
+        "--queue", str(tmp_path / "q.sqlite3"), "--timezone", "Europe/London", "--mood", "5", "--brs", "4,2,4,2,4,2",
+        "--phq9-item9", "1")
+    assert code == 0, err
     [event_id] = json.loads(out)["accepted"]
-    assert "Samaritans" in err.decode()
+    assert "Samaritans" in err
     [event] = await recorder.expect(lambda v: v.get("event_id") == event_id)
     assert {(a["instrument"], a["item"]) for a in event["answers"]} >= {("mood", 1), ("brs", 6), ("phq9", 9)}
 
@@ -109,3 +114,16 @@ async def test_rapport_checkin_submit_command(gateway_url, recorder, tmp_path):
 def test_build_checkin_names_the_bad_field():
     with pytest.raises(ValueError, match="answers"):
         build_checkin(str(uuid.uuid4()), "UTC", instruments={"brs": "4,2,9"})
+
+
+async def test_rapport_checkin_offline_then_sync(gateway_url, recorder, tmp_path):
+    client_id, queue = uuid.uuid4(), str(tmp_path / "q.sqlite3")
+    offline = f"http://127.0.0.1:{free_port()}"
+    code, out, _ = await rapport_checkin("submit", "--client", str(client_id), "--token", token(client_id),
+                                         "--gateway", offline, "--queue", queue, "--mood", "3")
+    assert code == 2 and json.loads(out)["pending"] == 1
+    code, out, err = await rapport_checkin("sync", "--token", token(client_id), "--gateway", gateway_url,
+                                           "--queue", queue, "--wait", "20")
+    assert code == 0, err
+    [event_id] = json.loads(out)["accepted"]
+    await recorder.expect(lambda v: v.get("event_id") == event_id)
