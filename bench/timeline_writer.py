@@ -28,7 +28,8 @@ from services.common.kafka import BatchLimits, ConsumerLoop, client_options, ens
 from services.common.settings import KafkaSettings
 from services.common.stack import LocalStack, create_database, drop_database
 from services.timeline.service import TimelineWriter
-from services.timeline.store import STATEMENTS, TimelineStore, plain_dsn
+from services.timeline.sql import STATEMENTS
+from services.timeline.store import TimelineStore, plain_dsn
 from services.timeline.writer import RowBatch, rows_for
 
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC")

@@ -1,78 +1,19 @@
-"""All SQL of the timeline writer: idempotent multi-row inserts (`unnest` of column arrays) over asyncpg.
+"""The timeline writer's PostgreSQL adapter: one transaction per batch, chunks written while the next is decoded.
 
-One statement per chunk of rows (the four inserts as data-modifying CTEs) keeps the round trips
-constant however big the batch is; `ON CONFLICT DO NOTHING` on the unique ids makes a redelivered
-record a no-op.
+A chunk's new check-ins and scores go in by binary COPY (the fastest way in); what is stored already
+(a redelivery) is left out after one indexed look-up, so a replay writes nothing twice. Signals and
+alert steps, and a chunk that races another writer, use the idempotent `unnest` inserts of `sql.py`.
 """
 
 import asyncio
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 
-from services.timeline.writer import AlertEventRow, CheckinRow, RowBatch, ScoreRow, SignalRow
-
-INSERT_CHECKINS = """
-INSERT INTO checkins (event_id, occurred_at, client_id, timezone, local_date, help_requested, answers, goals, note, source)
-SELECT event_id, occurred_at, client_id, timezone, local_date, help_requested, answers::jsonb, goals::jsonb, note,
-       source::jsonb
-FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::date[], $6::bool[], $7::text[], $8::text[],
-            $9::text[], $10::text[])
-     AS t(event_id, occurred_at, client_id, timezone, local_date, help_requested, answers, goals, note, source)
-ON CONFLICT DO NOTHING
-"""
-
-INSERT_SCORES = """
-INSERT INTO scores (event_id, occurred_at, instrument, client_id, local_date, value, items_answered, detail)
-SELECT event_id, occurred_at, instrument, client_id, local_date, value, items_answered, detail::jsonb
-FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::uuid[], $5::date[], $6::float8[], $7::int[], $8::text[])
-     AS t(event_id, occurred_at, instrument, client_id, local_date, value, items_answered, detail)
-ON CONFLICT DO NOTHING
-"""
-
-INSERT_SIGNALS = """
-INSERT INTO signals (signal_id, client_id, kind, severity, observed_at, detected_at, trigger_event_ids, evidence, summary)
-SELECT signal_id, client_id, kind, severity, observed_at, detected_at, trigger_event_ids::uuid[], evidence::jsonb, summary
-FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[],
-            $8::text[], $9::text[])
-     AS t(signal_id, client_id, kind, severity, observed_at, detected_at, trigger_event_ids, evidence, summary)
-ON CONFLICT DO NOTHING
-"""
-
-# Only steps of alerts the notifier has stored: it writes its own alert_events rows in the same
-# transaction as the alert, so this insert is a no-op for them and fills in nothing it cannot reference.
-INSERT_ALERT_EVENTS = """
-INSERT INTO alert_events (event_id, alert_id, client_id, transition, state, actor, note, recipients, occurred_at)
-SELECT event_id, alert_id, client_id, transition, state, actor, note, recipients::uuid[], occurred_at
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-            $9::timestamptz[])
-     AS t(event_id, alert_id, client_id, transition, state, actor, note, recipients, occurred_at)
-WHERE EXISTS (SELECT 1 FROM alerts a WHERE a.alert_id = t.alert_id)
-ON CONFLICT DO NOTHING
-"""
-
-ARRAY_COLUMNS = {"signals": 6, "alert_events": 7}  # uuid lists travel as array literals: unnest would flatten them
-STATEMENTS = {"checkins": INSERT_CHECKINS, "scores": INSERT_SCORES, "signals": INSERT_SIGNALS,
-              "alert_events": INSERT_ALERT_EVENTS}
-ROW_TYPES = {"checkins": CheckinRow, "scores": ScoreRow, "signals": SignalRow, "alert_events": AlertEventRow}
-
-
-def _combined_statement() -> str:
-    """The four inserts in one statement (one round trip), each reporting how many rows it really inserted."""
-    parts, offset = [], 0
-    for table, statement in STATEMENTS.items():
-        renumbered = re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + offset}", statement.strip())
-        parts.append(f"{table}_in AS ({renumbered} RETURNING 1)")
-        offset += len(ROW_TYPES[table]._fields)
-    counts = ", ".join(f"(SELECT count(*) FROM {table}_in) AS {table}" for table in STATEMENTS)
-    return "WITH " + ",\n".join(parts) + f"\nSELECT {counts}"
-
-
-WRITE_ROWS = _combined_statement()
-
+from services.timeline.sql import ARRAY_COLUMNS, COPY_COLUMNS, ROW_TYPES, STATEMENTS, STORED_CHECKINS, WRITE_ROWS
+from services.timeline.writer import RowBatch
 
 def uuid_array_literal(ids: Sequence[UUID]) -> str:
     return "{" + ",".join(str(i) for i in ids) + "}"
@@ -185,6 +126,33 @@ class TimelineStore:
     async def _insert(self, conn: asyncpg.Connection, batch: RowBatch) -> WriteCounts:
         if not len(batch):
             return WriteCounts({}, {})
+        fresh = await self._new_checkins_and_scores(conn, batch)
+        try:
+            async with conn.transaction():  # a savepoint: a concurrent writer may have stored some rows meanwhile
+                for table, rows in fresh.items():
+                    if rows:
+                        await conn.copy_records_to_table(table, records=rows, columns=COPY_COLUMNS[table])
+            rest = RowBatch(signals=batch.signals, alert_events=batch.alert_events)
+            copied = WriteCounts({t: len(getattr(batch, t)) for t in fresh if getattr(batch, t)},
+                                 {t: len(rows) for t, rows in fresh.items() if getattr(batch, t)})
+        except asyncpg.UniqueViolationError:  # raced a rebalance or a rebuild: let ON CONFLICT sort it out
+            rest, copied = batch, WriteCounts({}, {})
+        counts = await self._insert_idempotent(conn, rest) if len(rest) else WriteCounts({}, {})
+        counts.add(copied)
+        return counts
+
+    async def _new_checkins_and_scores(self, conn: asyncpg.Connection, batch: RowBatch) -> dict[str, list]:
+        if not batch.checkins:
+            return {"checkins": [], "scores": []}
+        times = [row.occurred_at for row in batch.checkins]
+        stored = {(r["event_id"], r["occurred_at"]) for r in await conn.fetch(
+            STORED_CHECKINS, [row.event_id for row in batch.checkins], min(times), max(times))}
+        if not stored:
+            return {"checkins": batch.checkins, "scores": batch.scores}
+        return {"checkins": [r for r in batch.checkins if (r.event_id, r.occurred_at) not in stored],
+                "scores": [r for r in batch.scores if (r.event_id, r.occurred_at) not in stored]}
+
+    async def _insert_idempotent(self, conn: asyncpg.Connection, batch: RowBatch) -> WriteCounts:
         arguments = [column for table in STATEMENTS for column in columns_of(table, getattr(batch, table))]
         inserted = await conn.fetchrow(WRITE_ROWS, *arguments)
         offered = {table: len(getattr(batch, table)) for table in STATEMENTS if getattr(batch, table)}
