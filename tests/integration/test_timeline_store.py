@@ -1,0 +1,69 @@
+"""The writer's store on the real PostgreSQL: redeliveries write nothing, a race with another writer is absorbed."""
+
+import asyncio
+import json
+import uuid
+
+import pytest
+
+from schemas.topics import CHECKINS
+from services.timeline.store import TimelineStore
+from services.timeline.writer import RowBatch, rows_for
+from tests.helpers import wait_until
+from tests.integration.test_timeline_writer import checkin
+
+pytestmark = pytest.mark.integration
+
+
+def batch_of(client_id, n: int) -> RowBatch:
+    batch = RowBatch()
+    for i in range(n):
+        batch.add(rows_for(CHECKINS, json.dumps(checkin(client_id, i)).encode()))
+    return batch
+
+
+async def stored(store: TimelineStore, client_id) -> tuple[int, int]:
+    async with store.pool.acquire() as conn:
+        return (await conn.fetchval("select count(*) from checkins where client_id = $1", client_id),
+                await conn.fetchval("select count(*) from scores where client_id = $1", client_id))
+
+
+@pytest.fixture
+async def stores(database_url):
+    first, second = await TimelineStore.open(database_url), await TimelineStore.open(database_url)
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def test_a_redelivered_batch_inserts_nothing(stores):
+    store, _ = stores
+    client_id = uuid.uuid4()
+    batch = batch_of(client_id, 50)
+    first = await store.write(batch)
+    again = await store.write(batch)
+    assert first.inserted == {"checkins": 50, "scores": 100}
+    assert again.offered == {"checkins": 50, "scores": 100} and again.inserted == {"checkins": 0, "scores": 0}
+    assert await stored(store, client_id) == (50, 100)
+
+
+async def test_two_writers_racing_on_the_same_rows_store_them_once(stores):
+    """The second writer's COPY waits on the first's uncommitted rows, hits the unique key, falls back to ON CONFLICT."""
+    store, rival = stores
+    client_id = uuid.uuid4()
+    batch = batch_of(client_id, 40)
+    async with store.pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        await store._insert(conn, batch)  # noqa: SLF001 - hold the rows uncommitted, like a writer mid-batch
+        racing = asyncio.create_task(rival.write(batch))
+
+        async def rival_waits_on_a_lock():
+            return await conn.fetchval("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                                       "and application_name = 'rapport-timeline' and pid <> pg_backend_pid()")
+
+        await wait_until(rival_waits_on_a_lock, timeout=10, reason="the rival writer blocked on our rows")
+        await transaction.commit()
+    counts = await racing
+    assert counts.offered == {"checkins": 40, "scores": 80} and counts.inserted == {"checkins": 0, "scores": 0}
+    assert await stored(store, client_id) == (40, 80)
