@@ -110,12 +110,24 @@ def replay_part(job: PartJob) -> PartResult:
             else:
                 result.summary.duplicates += 1
             flush(line_number)
-            if job.progress and job.index == 0 and line_number % 20000 == 0:
-                sys.stderr.write(f"replayed {line_number:,} lines ({100 * source.tell() / total:.0f}% of the input)\n")
+            if job.progress and job.index == 0 and line_number % 10000 == 0:
+                show_progress(line_number, source.tell() / total)
+        if job.progress and job.index == 0:
+            show_progress(line_number, 1.0, done=True)
         if job.until:
             replayer.advance(parse_occurred_at(job.until))
             flush(line_number + 1)
     return result
+
+
+def show_progress(lines: int, share: float, done: bool = False) -> None:
+    """A bar redrawn in place on a terminal, one line per step in a log."""
+    if sys.stderr.isatty():
+        bar = "#" * round(30 * share)
+        sys.stderr.write(f"\r[{bar:<30}] {100 * share:3.0f}% {lines:,} lines" + ("\n" if done else ""))
+    elif not done:
+        sys.stderr.write(f"replayed {lines:,} lines ({100 * share:.0f}% of the input)\n")
+    sys.stderr.flush()
 
 
 def _advance_if_valid(replayer: Replayer, line: bytes) -> None:

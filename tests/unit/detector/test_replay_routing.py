@@ -1,0 +1,28 @@
+"""How replay workers route lines without validating them: the same owner as the validated client_id, or unknown."""
+
+import uuid
+
+from services.detector.replay_part import UNKNOWN, _cheap_owner, _cheap_time, owner_of
+
+CLIENT = uuid.UUID("5c24f06a-4aac-5410-b481-afe54b5185ae")
+
+
+def test_owner_follows_the_canonical_client_id():
+    spellings = [str(CLIENT), str(CLIENT).upper(), CLIENT.hex]
+    owners = {_cheap_owner(f'{{"client_id": "{s}", "x": 1}}'.encode(), 4) for s in spellings}
+    assert owners == {owner_of(str(CLIENT), 4)}
+
+
+def test_ambiguous_or_unreadable_lines_are_left_to_validation():
+    twice = f'{{"client_id": "{CLIENT}", "source": {{"client_id": "{uuid.uuid4()}"}}}}'.encode()
+    assert _cheap_owner(twice, 4) == UNKNOWN
+    assert _cheap_owner(b'{"client_id": "not-a-uuid"}', 4) == UNKNOWN
+    assert _cheap_owner(b'{"client_id": "5c24\\u0066"}', 4) == UNKNOWN
+    assert _cheap_owner(b"not json", 4) == UNKNOWN
+
+
+def test_cheap_time_reads_rfc3339_with_an_offset_only():
+    assert _cheap_time(b'{"occurred_at": "2026-03-01T07:00:00Z"}') == 1772348400.0
+    assert _cheap_time(b'{"occurred_at": "2026-03-01T08:00:00+01:00"}') == 1772348400.0
+    assert _cheap_time(b'{"occurred_at": "2026-03-01T07:00:00"}') is None  # naive: the contract rejects it
+    assert _cheap_time(b'{"occurred_at": 1772348400}') is None
