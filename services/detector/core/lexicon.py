@@ -10,7 +10,9 @@ CRISIS_PHRASES = (
     r"want(?:ed)? to die", r"wish i (?:was|were) dead", r"better off dead", r"better off without me",
     r"no (?:reason|point) (?:to|in) (?:live|living|going on)", r"hurt(?:ing)? my ?self", r"harm(?:ing)? my ?self",
     r"self[- ]harm\w*", r"cut(?:ting)? my ?self", r"overdose", r"can'?t go on", r"not want to (?:live|be alive)",
-    r"don'?t want to (?:live|be alive|be here anymore|wake up)", r"hang my ?self",
+    r"don'?t want to (?:live|be alive|be here anymore|wake up)", r"hang my ?self", r"not worth living",
+    r"life (?:is not|isn'?t) worth (?:it|living)", r"no way out", r"slit(?:ting)? my wrists?", r"never wake up",
+    r"jump(?:ing)? off (?:a|the) (?:bridge|building|roof)", r"can'?t live like this",
 )
 NEGATIONS = {"never", "not", "no", "don't", "dont", "do not", "won't", "wont", "wouldn't", "wouldnt", "nor",
              "isn't", "am not", "i'm not", "without", "stopped", "no longer", "denies", "didn't", "didnt"}
@@ -35,7 +37,7 @@ _DEFAULT = _compile(CRISIS_PHRASES)
 
 
 def _negated(text: str, start: int, phrase_text: str) -> bool:
-    if phrase_text.startswith(("don", "not ", "no ", "can")):
+    if phrase_text.startswith(("don", "not ", "no ", "can", "never ")):
         return False  # the negation is part of the phrase itself ("don't want to live")
     clause = CLAUSE_BREAK.split(text[:start])[-1]
     words = WORD.findall(clause)[-NEGATION_WINDOW_WORDS:]

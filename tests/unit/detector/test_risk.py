@@ -63,6 +63,12 @@ def test_acute_risk_evidence_and_deterministic_id():
     ("I stopped self-harming months ago", False),
     ("Everyone would be better off without me", True),
     ("Great week, went hiking", False),
+    ("honestly life isn't worth living", True),
+    ("life is worth living again", False),
+    ("I see no way out of this", True),
+    ("I hope I never wake up", True),
+    ("I would never jump off a bridge", False),
+    ("I'm not going to hurt myself, I promise", False),
 ])
 def test_crisis_language_is_negation_aware(note, matches):
     assert (find_crisis_language(note) is not None) is matches
