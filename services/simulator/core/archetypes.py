@@ -13,17 +13,20 @@ class Archetype(StrEnum):
     DISENGAGEMENT = "disengagement"
     RECOVERY = "recovery"
     ACUTE_RISK = "acute_risk"
+    CRISIS_LANGUAGE = "crisis_language"
 
 
 # Shares of a cohort: most clients are stable, every other course is common enough to be seen in a demo.
 WEIGHTS = {
-    Archetype.STABLE: 0.35,
+    Archetype.STABLE: 0.30,
     Archetype.GRADUAL_MOOD_DECLINE: 0.12,
     Archetype.ABRUPT_RESILIENCE_DROP: 0.10,
     Archetype.ALLIANCE_RUPTURE: 0.10,
     Archetype.DISENGAGEMENT: 0.10,
     Archetype.RECOVERY: 0.13,
     Archetype.ACUTE_RISK: 0.10,
+    # Crisis words in a note without a risk answer: item 9 alone misses most suicides (Louzon 2016).
+    Archetype.CRISIS_LANGUAGE: 0.05,
 }
 
 
@@ -51,7 +54,7 @@ class Profile:
             return self.mood_base - 1.0
         if self.archetype == Archetype.RECOVERY:
             return self.mood_base - 2.5 + 2.5 * min(1.0, since / 14)
-        if self.archetype == Archetype.ACUTE_RISK and since <= 2:
+        if self.archetype in (Archetype.ACUTE_RISK, Archetype.CRISIS_LANGUAGE) and since <= 2:
             return max(self.mood_base - 3.0, 1.0)
         return self.mood_base
 
@@ -102,7 +105,7 @@ def make_profile(archetype: Archetype, days: int, rng: random.Random) -> Profile
 def _onset_day(archetype: Archetype, days: int, rng: random.Random) -> int:
     if archetype == Archetype.DISENGAGEMENT:
         return max(days - rng.randint(6, 12), 4)
-    if archetype == Archetype.ACUTE_RISK:
+    if archetype in (Archetype.ACUTE_RISK, Archetype.CRISIS_LANGUAGE):
         return max(days - rng.randint(2, 10), 0)
     # Baselines need about a month of history (28-35 days of BRS or mood) before the change.
     return max(min(days - 14, 28 + rng.randint(0, 6)), 0)

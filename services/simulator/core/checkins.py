@@ -14,6 +14,11 @@ BENIGN_NOTES = (
     "Tried the breathing exercise before the meeting.",
     "Cooked dinner with friends.",
 )
+CRISIS_NOTES = (
+    "Honestly I can't go on like this.",
+    "Some days I just want to die.",
+    "Everyone would be better off without me.",
+)
 GOALS = ("walk-daily", "sleep-routine")
 
 
@@ -54,7 +59,7 @@ def local_instant(day: date, hour: float, zone: ZoneInfo) -> datetime:
 
 
 def daily_checkin(client_id: str, zone_name: str, profile: Profile, day: int, occurred_at: datetime,
-                  due: set[str], rng: random.Random, risk_episode: bool) -> dict:
+                  due: set[str], rng: random.Random, risk_episode: bool, crisis_note: bool = False) -> dict:
     """The `checkin.submitted` body of one day's check-in."""
     mood = profile.mood_mean(day)
     answers = [{"instrument": "mood", "item": 1, "value": int(_clip(round(rng.gauss(mood, 0.9)), 0, 10))}]
@@ -77,6 +82,8 @@ def daily_checkin(client_id: str, zone_name: str, profile: Profile, day: int, oc
     }
     if rng.random() < 0.4:
         event["goals"] = [{"goal_id": g, "progress": rng.randint(2, 9)} for g in GOALS if rng.random() < 0.7]
-    if rng.random() < 0.1 and profile.archetype != Archetype.ACUTE_RISK:
+    if crisis_note:
+        event["note"] = rng.choice(CRISIS_NOTES)
+    elif rng.random() < 0.1 and profile.archetype not in (Archetype.ACUTE_RISK, Archetype.CRISIS_LANGUAGE):
         event["note"] = rng.choice(BENIGN_NOTES)
     return event

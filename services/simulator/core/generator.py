@@ -58,8 +58,9 @@ def simulate_client(seed: int, index: int, days: int, until: datetime) -> tuple[
         due = {name for name, offset, every in (("brs", brs_day, 7), ("srs", session_day, 7), ("phq9", phq_day, 14))
                if day % every == offset}
         risk_episode = archetype == Archetype.ACUTE_RISK and day == profile.onset_day
+        crisis_note = archetype == Archetype.CRISIS_LANGUAGE and day == profile.onset_day
         # Irregular, yet never two missed days in a row: only disengaged clients stop checking in.
-        if not (due or risk_episode or skipped >= 1 or rng.random() < profile.adherence):
+        if not (due or risk_episode or crisis_note or skipped >= 1 or rng.random() < profile.adherence):
             skipped += 1
             continue
         skipped = 0
@@ -67,7 +68,7 @@ def simulate_client(seed: int, index: int, days: int, until: datetime) -> tuple[
         occurred_at = local_instant(first_day + timedelta(days=day), hour, zone)
         if occurred_at > until:
             break
-        event = daily_checkin(client_id, zone_name, profile, day, occurred_at, due, rng, risk_episode)
+        event = daily_checkin(client_id, zone_name, profile, day, occurred_at, due, rng, risk_episode, crisis_note)
         checkins.append(SimulatedCheckin(event, _arrival(occurred_at, profile.offline_share, rng)))
         if rng.random() < 0.05 and occurred_at + timedelta(hours=5) <= until:
             later = occurred_at + timedelta(hours=5)

@@ -5,6 +5,7 @@ from statistics import median
 from zoneinfo import ZoneInfo
 
 from services.simulator.core.archetypes import Archetype, Profile
+from services.simulator.core.checkins import CRISIS_NOTES
 
 EXPECTED = {
     Archetype.STABLE: [],
@@ -14,12 +15,14 @@ EXPECTED = {
     Archetype.DISENGAGEMENT: ["engagement.missed_checkins"],
     Archetype.RECOVERY: ["resilience.reliable_improvement"],
     Archetype.ACUTE_RISK: ["risk.acute"],
+    Archetype.CRISIS_LANGUAGE: ["risk.language"],
 }
 # Kinds a detector may reasonably add for the same course (not errors when they appear, not misses when absent).
 ALLOWED = {
     Archetype.ABRUPT_RESILIENCE_DROP: ["mood.sustained_decline"],
     Archetype.RECOVERY: ["resilience.low"],
     Archetype.ACUTE_RISK: ["mood.sustained_decline"],
+    Archetype.CRISIS_LANGUAGE: ["mood.sustained_decline"],
 }
 
 
@@ -71,6 +74,10 @@ def label_client(client_id: str, zone_name: str, profile: Profile, first_day: da
     elif profile.archetype == Archetype.ACUTE_RISK:
         trigger = _first_with(checkins, "cssrs", onset)
         episode["detectable"], episode["why"] = trigger is not None, "PHQ-9 item 9 >= 1 and C-SSRS yes"
+    elif profile.archetype == Archetype.CRISIS_LANGUAGE:
+        trigger = next((c for c in checkins if _occurred(c) >= onset and "note" in c.event
+                        and c.event["note"] in CRISIS_NOTES), None)
+        episode["detectable"], episode["why"] = trigger is not None, "a crisis phrase in the note, no risk answer"
     elif profile.archetype == Archetype.GRADUAL_MOOD_DECLINE:
         days_after = (until - onset).days
         episode["detectable"] = profile.onset_day >= 24 and days_after >= 10

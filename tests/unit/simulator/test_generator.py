@@ -52,7 +52,7 @@ def test_clients_live_in_many_timezones_and_cover_every_archetype(cohort):
     labels = cohort.labels["labels"]
     assert len({label["timezone"] for label in labels}) >= 8
     assert {label["archetype"] for label in labels} == {a.value for a in Archetype}
-    small = simulate_cohort(clients=7, days=45, seed=1, until=UNTIL)
+    small = simulate_cohort(clients=len(Archetype), days=45, seed=1, until=UNTIL)
     assert {label["archetype"] for label in small.labels["labels"]} == {a.value for a in Archetype}
 
 
@@ -81,6 +81,7 @@ def test_labels_name_kinds_and_triggers_that_exist(cohort):
             assert events[trigger]["client_id"] == label["client_id"]
         assert episode["detectable"], label
     assert set(kinds) == {"mood.sustained_decline", "resilience.reliable_drop", "resilience.low", "alliance.rupture",
+                          "risk.language",
                           "engagement.missed_checkins", "resilience.reliable_improvement", "risk.acute"}
 
 

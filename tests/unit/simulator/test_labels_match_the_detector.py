@@ -28,7 +28,7 @@ def test_detector_finds_every_labelled_episode_and_little_else():
         got = kinds_of[label["client_id"]]
         expected = {k for e in label["episodes"] if e["detectable"] for k in e["signal_kinds"]}
         missed += [(label["archetype"], k) for k in expected if not got[k]]
-        if label["archetype"] in ("acute_risk", "alliance_rupture"):
+        if label["archetype"] in ("acute_risk", "alliance_rupture", "crisis_language"):
             [episode] = label["episodes"]
             [kind] = episode["signal_kinds"]
             assert set(episode["trigger_event_ids"]) <= triggers_of[(label["client_id"], kind)]
