@@ -4,6 +4,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -38,14 +39,16 @@ def _retry_after(response: httpx.Response | None) -> float | None:
 class RapportClient:
     """Submit check-ins through the offline queue; a check-in is deleted only once the gateway accepted it."""
 
-    def __init__(self, base_url: str, token: str, queue: OfflineQueue, *, http: httpx.AsyncClient | None = None,
+    def __init__(self, base_url: str, token: str | Callable[[], str], queue: OfflineQueue, *,
+                 http: httpx.AsyncClient | None = None,
                  batch_size: int = 100, timeout_s: float = 15.0, clock=time.time, rng: random.Random | None = None):
         self.queue = queue
         self.batch_size = batch_size
         self.clock = clock
         self.rng = rng or random.Random()
         self.http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
-        self.http.headers["Authorization"] = f"Bearer {token}"
+        # A callable is asked before every request, so an app can hand in a renewed token after a 401.
+        self.token = token if callable(token) else (lambda: token)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -82,13 +85,16 @@ class RapportClient:
 
     async def plan(self) -> dict:
         """The client's check-in plan (`GET /v1/me/plan`)."""
-        response = await self.http.get("/v1/me/plan")
+        response = await self.http.get("/v1/me/plan", headers=self._auth())
         response.raise_for_status()
         return response.json()
 
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token()}"}
+
     async def _post(self, path: str, body: dict) -> httpx.Response | str:
         try:
-            return await self.http.post(path, json=body)
+            return await self.http.post(path, json=body, headers=self._auth())
         except httpx.TransportError as exc:
             return f"gateway unreachable: {type(exc).__name__}"
 

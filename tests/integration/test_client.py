@@ -127,3 +127,16 @@ async def test_rapport_checkin_offline_then_sync(gateway_url, recorder, tmp_path
     assert code == 0, err
     [event_id] = json.loads(out)["accepted"]
     await recorder.expect(lambda v: v.get("event_id") == event_id)
+
+
+async def test_a_renewed_token_is_used_after_a_401(gateway_url, recorder, tmp_path):
+    client_id, queue = uuid.uuid4(), OfflineQueue(tmp_path / "queue.sqlite3")
+    current = {"token": issue_dev_token(str(uuid.uuid4()), "therapist")}  # wrong role: the gateway says 401
+    client = RapportClient(gateway_url, lambda: current["token"], queue)
+    report = await client.submit(checkin(client_id))
+    assert report.pending == 1 and report.problem == "gateway answered 401"
+    current["token"] = token(client_id)
+    report = await client.sync_until_empty(timeout_s=30)
+    await client.aclose()
+    assert report.pending == 0 and len(report.accepted) == 1
+    await recorder.expect(lambda v: v.get("event_id") == report.accepted[0])
