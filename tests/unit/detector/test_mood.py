@@ -86,6 +86,6 @@ def test_the_sliding_chart_equals_a_full_recompute(moods):
     slid = list(state.mood_cache)
     assert slid[1] == pytest.approx(ewma([float(v) for v, _ in moods[:-1]], 0.2), abs=1e-9)  # every day, never cut
     state.mood_cache = None
-    fresh = _chart_before(state, slid[0], CONFIG.mood)
+    fresh = _chart_before(state, slid[0], None, CONFIG.mood)
     assert slid[0] == fresh[0] and slid[4] == fresh[4]
     assert slid[2:4] == pytest.approx(fresh[2:4], abs=1e-6)
