@@ -40,8 +40,8 @@ class RapportClient:
     """Submit check-ins through the offline queue; a check-in is deleted only once the gateway accepted it."""
 
     def __init__(self, base_url: str, token: str | Callable[[], str], queue: OfflineQueue, *,
-                 http: httpx.AsyncClient | None = None,
-                 batch_size: int = 100, timeout_s: float = 15.0, clock=time.time, rng: random.Random | None = None):
+                 http: httpx.AsyncClient | None = None, batch_size: int = 100, timeout_s: float = 15.0,
+                 clock: Callable[[], float] = time.time, rng: random.Random | None = None):
         self.queue = queue
         self.batch_size = batch_size
         self.clock = clock
