@@ -24,7 +24,7 @@ class CheckinIntake:
         self.publisher = publisher
         self.ledger = ledger
         self.crisis_lines = crisis_lines
-        self._in_flight: dict[UUID, tuple[str, asyncio.Future]] = {}
+        self._in_flight: dict[UUID, tuple[bytes, asyncio.Future]] = {}
 
     def answer(self, event: CheckinSubmitted) -> dict:
         """The 202 body for an accepted check-in."""
@@ -48,13 +48,13 @@ class CheckinIntake:
         waits: list[tuple[int, asyncio.Future]] = []
         for index, event in enumerate(events):
             try:
-                known = self.ledger.answer_for(event)
+                known = self.ledger.accepted(event)
             except EventIdConflict as conflict:
                 outcomes[index] = conflict
                 continue
-            if known is not None:
+            if known:
                 repeats_total.inc()
-                outcomes[index] = known
+                outcomes[index] = self.answer(event)
             elif event.event_id in self._in_flight:
                 digest, future = self._in_flight[event.event_id]
                 if digest != fingerprint(event):
@@ -87,7 +87,7 @@ class CheckinIntake:
             del self._in_flight[event.event_id]
             if ok:
                 body = self.answer(event)
-                self.ledger.remember(event, body)
+                self.ledger.remember(event)
                 accepted_total.inc()
                 if "safety_resources" in body:
                     risk_total.inc()

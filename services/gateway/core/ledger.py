@@ -1,7 +1,8 @@
-"""The idempotency ledger: accepted event ids and the answer given, so a resubmission gets the same answer.
+"""The idempotency ledger: which event ids were accepted, so a resubmission is answered without a second write.
 
 Bounded (least recently used first out) and per instance: a repeat that reaches another instance, or
 arrives after eviction, is published again and absorbed by the idempotent consumers downstream.
+Only a digest per id is kept; the answer itself is recomputed from the check-in (it is a pure function of it).
 """
 
 import hashlib
@@ -12,10 +13,10 @@ from uuid import UUID
 from schemas.checkin import CheckinSubmitted
 
 
-def fingerprint(event: CheckinSubmitted) -> str:
+def fingerprint(event: CheckinSubmitted) -> bytes:
     """A digest of the check-in's content, so a reused event_id with different content can be told apart."""
     canonical = json.dumps(event.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
 
 
 class EventIdConflict(Exception):
@@ -23,31 +24,30 @@ class EventIdConflict(Exception):
 
 
 class AcceptedLedger:
-    """event_id -> (fingerprint, response body) of accepted check-ins, at most `capacity` of them."""
+    """event_id -> content digest of accepted check-ins, at most `capacity` of them (about 250 bytes each)."""
 
     def __init__(self, capacity: int):
         self.capacity = capacity
-        self._accepted: OrderedDict[UUID, tuple[str, dict]] = OrderedDict()
+        self._accepted: OrderedDict[UUID, bytes] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._accepted)
 
-    def answer_for(self, event: CheckinSubmitted) -> dict | None:
-        """The answer already given for this event, None when it is new; raise on a reused id."""
-        entry = self._accepted.get(event.event_id)
-        if entry is None:
-            return None
-        digest, answer = entry
+    def accepted(self, event: CheckinSubmitted) -> bool:
+        """Whether this very check-in was accepted before; raise EventIdConflict when its id was used otherwise."""
+        digest = self._accepted.get(event.event_id)
+        if digest is None:
+            return False
         if digest != fingerprint(event):
             raise EventIdConflict(f"event_id {event.event_id} was already used for a different check-in")
         self._accepted.move_to_end(event.event_id)
-        return answer
+        return True
 
-    def remember(self, event: CheckinSubmitted, answer: dict) -> None:
-        """Record an accepted event and its answer, forgetting the least recently used beyond capacity."""
+    def remember(self, event: CheckinSubmitted) -> None:
+        """Record an accepted event, forgetting the least recently used beyond capacity."""
         if self.capacity == 0:
             return
-        self._accepted[event.event_id] = (fingerprint(event), answer)
+        self._accepted[event.event_id] = fingerprint(event)
         self._accepted.move_to_end(event.event_id)
         while len(self._accepted) > self.capacity:
             self._accepted.popitem(last=False)

@@ -46,25 +46,25 @@ def test_safety_resources_fall_back_to_the_default_region():
     assert elsewhere["region"] == "*" and elsewhere["lines"]
 
 
-def test_ledger_answers_repeats_and_refuses_reused_ids():
+def test_ledger_knows_repeats_and_refuses_reused_ids():
     ledger = AcceptedLedger(capacity=2)
     first = event()
-    assert ledger.answer_for(first) is None
-    ledger.remember(first, {"event_id": str(first.event_id), "status": "accepted"})
-    assert ledger.answer_for(first)["event_id"] == str(first.event_id)
+    assert ledger.accepted(first) is False
+    ledger.remember(first)
+    assert ledger.accepted(first) is True
     with pytest.raises(EventIdConflict):
-        ledger.answer_for(first.model_copy(update={"help_requested": True}))
+        ledger.accepted(first.model_copy(update={"help_requested": True}))
 
 
 def test_ledger_forgets_the_least_recently_used():
     ledger = AcceptedLedger(capacity=2)
     a, b, c = event(), event(), event()
     for e in (a, b):
-        ledger.remember(e, {})
-    ledger.answer_for(a)
-    ledger.remember(c, {})
+        ledger.remember(e)
+    ledger.accepted(a)
+    ledger.remember(c)
     assert len(ledger) == 2
-    assert ledger.answer_for(b) is None and ledger.answer_for(a) == {}
+    assert ledger.accepted(b) is False and ledger.accepted(a) is True
 
 
 def test_rate_limit_allows_a_burst_then_the_sustained_rate():
