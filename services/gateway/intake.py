@@ -81,10 +81,18 @@ class CheckinIntake:
             written = await self.publisher.publish_many(events)
         except KafkaUnavailable as exc:
             written, failure = [False] * len(events), exc
+        except BaseException:
+            # Cancelled (e.g. the caller went away): release any duplicate waiting on these writes, then go.
+            self._settle(batch, [False] * len(events), KafkaUnavailable("the write was interrupted"))
+            raise
         else:
             failure = KafkaUnavailable("Kafka did not acknowledge this check-in in time")
+        self._settle(batch, written, failure)
+
+    def _settle(self, batch: list[tuple[CheckinSubmitted, asyncio.Future]], written: list[bool],
+                failure: KafkaUnavailable) -> None:
         for (event, future), ok in zip(batch, written):
-            del self._in_flight[event.event_id]
+            self._in_flight.pop(event.event_id, None)
             if ok:
                 body = self.answer(event)
                 self.ledger.remember(event)

@@ -79,3 +79,17 @@ async def test_batch_reports_each_event(intake, publisher):
     outcomes = await intake.submit_many([good, lost, conflict.model_copy(update={"help_requested": True})])
     assert outcomes[0]["event_id"] == str(good.event_id)
     assert isinstance(outcomes[1], KafkaUnavailable) and isinstance(outcomes[2], EventIdConflict)
+
+
+async def test_an_interrupted_write_releases_its_duplicates(intake, publisher):
+    e = event()
+    publisher.gate.clear()
+    first = asyncio.create_task(intake.submit(e))
+    await asyncio.sleep(0)
+    duplicate = asyncio.create_task(intake.submit(e))
+    await asyncio.sleep(0)
+    first.cancel()
+    with pytest.raises(KafkaUnavailable):
+        await asyncio.wait_for(duplicate, 1)
+    publisher.gate.set()
+    assert (await intake.submit(e))["status"] == "accepted" and publisher.written == [e.event_id]
