@@ -20,6 +20,8 @@ Result = tuple[ClientState, list[SignalDetected]]
 
 def _remember(state: ClientState, signals: list[SignalDetected]) -> list[SignalDetected]:
     """Drop signals emitted before (a late or repeated judgement never re-fires) and remember the new ones."""
+    if not signals:
+        return signals
     fresh = [s for s in signals if str(s.signal_id) not in state.emitted]
     for signal in fresh:
         state.emitted.append(str(signal.signal_id))
@@ -57,15 +59,14 @@ def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime
     signals += acute_risk(checkin, scores, now, config) + crisis_language(checkin, now, config)
     latest = state.latest
     if latest is None or t >= latest - config.history_days * DAY:  # older check-ins only get the risk rules
-        signals += _judge_trends(state, checkin, scores, now, config)
+        signals += _judge_trends(state, checkin, t, event_id, scores, now, config)
     if latest is None or t >= latest:
         state.timezone = checkin.timezone
     return state, _remember(state, signals)
 
 
-def _judge_trends(state: ClientState, checkin: CheckinSubmitted, scores, now: datetime,
+def _judge_trends(state: ClientState, checkin: CheckinSubmitted, t: float, event_id: str, scores, now: datetime,
                   config: DetectorConfig) -> list[SignalDetected]:
-    t = checkin.occurred_at.timestamp()
     index = state.position(t)
     signals: list[SignalDetected] = []
     brs = scores["brs"].value if "brs" in scores else None
@@ -81,7 +82,7 @@ def _judge_trends(state: ClientState, checkin: CheckinSubmitted, scores, now: da
     if mood is not None:
         signals += chart_mood(state, checkin, local_day(checkin.occurred_at, checkin.timezone), mood, now,
                               config.mood)
-    state.entries.insert(index, Entry(t, str(checkin.event_id), brs, brs_drop, srs, srs_rupture))
+    state.entries.insert(index, Entry(t, event_id, brs, brs_drop, srs, srs_rupture))
     _trim(state, config)
     return signals
 
