@@ -75,7 +75,7 @@ class AlertEventRow(NamedTuple):
 
 @dataclass
 class RowBatch:
-    """Rows of many records, grouped by table; a key seen twice (a redelivery) is kept once."""
+    """Rows of many records, grouped by table; a record seen twice (a redelivery) is kept once."""
 
     checkins: list[CheckinRow] = field(default_factory=list)
     scores: list[ScoreRow] = field(default_factory=list)
@@ -84,13 +84,17 @@ class RowBatch:
     _seen: set = field(default_factory=set, repr=False)
 
     def add(self, rows: "RowBatch") -> "RowBatch":
-        for name in ("checkins", "scores", "signals", "alert_events"):
-            target = getattr(self, name)
-            for row in getattr(rows, name):
-                key = (name, row[0], row[2] if name == "scores" else None)
-                if key not in self._seen:
-                    self._seen.add(key)
-                    target.append(row)
+        """Append one record's rows, unless a record with the same ids was added already."""
+        # A check-in's scores share its event_id, so the ids of the leading rows identify the record.
+        key = (tuple(r[0] for r in rows.checkins), tuple(r[0] for r in rows.signals),
+               tuple(r[0] for r in rows.alert_events))
+        if key in self._seen:
+            return self
+        self._seen.add(key)
+        self.checkins += rows.checkins
+        self.scores += rows.scores
+        self.signals += rows.signals
+        self.alert_events += rows.alert_events
         return self
 
     def __len__(self) -> int:
