@@ -194,7 +194,7 @@ webhook_deliveries = Table(
     Column("last_error", Text, nullable=True),
     _created(),
     Column("delivered_at", TS, nullable=True),
-    CheckConstraint("status in ('pending', 'delivered', 'failed')", name="status"),
+    CheckConstraint("status in ('pending', 'delivered', 'failed', 'cancelled')", name="status"),
     Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where="status = 'pending'"),
     Index(None, "alert_id"),
 )

@@ -19,8 +19,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from schemas.alert import AlertEvent
+from schemas.alert import AlertEvent, AlertState
 from services.common.metrics import REGISTRY
+from services.common.tables import alerts
 from services.common.tables import webhook_deliveries as deliveries
 from services.notifier.core.webhook import is_permanent_failure, retry_delay, signed_headers
 
@@ -49,7 +50,10 @@ class WebhookOutbox:
 
 
 class WebhookSender:
-    """Send due deliveries: 2xx delivered; 4xx (not 408/429) failed at once; else retried with back-off."""
+    """Send due deliveries: 2xx delivered; 4xx (not 408/429) failed at once; else retried with back-off.
+
+    Deliveries of alerts no longer open (acknowledged or resolved meanwhile) are cancelled, not sent.
+    """
 
     def __init__(self, engine: AsyncEngine, client: httpx.AsyncClient, secret: str, *, max_attempts: int,
                  backoff_initial_s: float, backoff_max_s: float, timeout_s: float, poll_s: float,
@@ -80,6 +84,7 @@ class WebhookSender:
     async def _claim(self, limit: int) -> list[Row]:
         now = self.clock()
         async with self.engine.begin() as conn:
+            await self._cancel_settled(conn)
             due = (
                 select(deliveries.c.delivery_id)
                 .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now)
@@ -92,6 +97,18 @@ class WebhookSender:
                 .returning(deliveries.c.delivery_id, deliveries.c.url, deliveries.c.payload, deliveries.c.attempts)
             )
             return claimed.all()
+
+    async def _cancel_settled(self, conn: AsyncConnection) -> None:
+        """A page about an alert someone already acknowledged or resolved would only be noise: drop it."""
+        cancelled = await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.status == "pending", deliveries.c.alert_id == alerts.c.alert_id,
+                   alerts.c.state != AlertState.OPEN.value)
+            .values(status="cancelled", last_error="alert " + alerts.c.state + " before delivery")
+            .returning(deliveries.c.delivery_id)
+        )
+        for _ in cancelled:
+            outcomes.inc(outcome="cancelled")
 
     async def _attempt(self, row: Row) -> None:
         body = json.dumps(row.payload, separators=(",", ":"), sort_keys=True).encode()
