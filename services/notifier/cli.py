@@ -46,5 +46,19 @@ def digest(
         raise typer.Exit(1)
 
 
+@notifier_app.command("webhooks")
+def webhooks(
+    failures: int = typer.Option(10, help="show this many of the latest failed deliveries"),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="queue every failed delivery again"),
+) -> None:
+    """Webhook outbox status: deliveries by status, the latest failures; optionally retry them."""
+    import asyncio
+
+    from services.notifier.config import NotifierSettings
+    from services.notifier.webhook_admin import webhook_report
+
+    typer.echo(asyncio.run(webhook_report(NotifierSettings(), failures, retry_failed)), nl=False)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(notifier_app, name="notifier")

@@ -127,8 +127,29 @@ async def test_a_delivery_that_keeps_failing_is_recorded_as_failed(notifier, rec
     assert 'rapport_notifier_webhook_deliveries_total{outcome="failed"} 1' in metrics
     assert 'rapport_notifier_alerts_total{severity="high",delivery="push"}' in metrics
 
+    receiver.failures_per_delivery = 0
+    listed = await rapport(notifier.env, "notifier", "webhooks")
+    assert f"failed {row.delivery_id} alert {row.alert_id} after 3 attempt(s): HTTP 500" in listed
+    assert "re-queued 1 failed delivery" in await rapport(notifier.env, "notifier", "webhooks", "--retry-failed")
 
-async def test_the_daily_digest_can_be_sent_signed_to_the_webhook(notifier, notifier_env, receiver, engine, producer):
+    async def delivered():
+        rows = await deliveries_of(engine, [alert_id_for(signal.signal_id)])
+        return rows if rows[0].status == "delivered" else None
+
+    [again] = await wait_until(delivered, timeout=30, reason="the re-queued delivery to go out")
+    assert again.attempts == 1
+
+
+async def rapport(env: dict[str, str], *args: str) -> str:
+    """Run `rapport ARGS` as a process; return its stdout (fails the test on a non-zero exit)."""
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.cli", *args, env={**os.environ, **env},
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_the_daily_digest_can_be_sent_signed_to_the_webhook(notifier, receiver, engine, producer):
     from services.common.alerts import alert_id_for
     from tests.integration.test_notifier_support import alert_rows
 
@@ -138,13 +159,7 @@ async def test_the_daily_digest_can_be_sent_signed_to_the_webhook(notifier, noti
     await send(producer, low)
     await wait_until(lambda: alert_rows(engine, client_id), reason="the digest alert")
 
-    env = {**os.environ, **notifier_env, "RAPPORT_NOTIFIER_WEBHOOK_URL": receiver.url,
-           "RAPPORT_NOTIFIER_WEBHOOK_SECRET": SECRET}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", "notifier", "digest", "--date", datetime.now(UTC).date().isoformat(),
-        "--send", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0, err.decode()
-    assert "Dr. primary" in out.decode() and "test engagement.missed_checkins" in out.decode()
+    out = await rapport(notifier.env, "notifier", "digest", "--date", datetime.now(UTC).date().isoformat(), "--send")
+    assert "Dr. primary" in out and "test engagement.missed_checkins" in out
     sent = [p for p in receiver.accepted if p.get("type") == "alert.digest" and p["therapist_id"] == str(team["primary"])]
     assert [item["alert_id"] for item in sent[0]["items"]] == [str(alert_id_for(low.signal_id))]
