@@ -31,6 +31,11 @@ def package_versions(names=PACKAGES) -> dict[str, str]:
     return versions
 
 
+def load_average() -> list[float]:
+    """1, 5 and 15 minute load averages: other work on the same cores lowers every figure."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def describe_machine(broker: str = "?", postgres: str = "?") -> dict:
     """A dict for the report; `broker` and `postgres` say which stack component was measured."""
     return {
@@ -42,5 +47,5 @@ def describe_machine(broker: str = "?", postgres: str = "?") -> dict:
         "broker": broker,
         "postgres": postgres,
         "packages": package_versions(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],  # other work on the machine skews figures
+        "load_average_at_start": load_average(),
     }

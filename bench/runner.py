@@ -1,14 +1,17 @@
 """Run every stage on one stack in one run, then print and save the report."""
 
 import asyncio
+import json
 import tempfile
 import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
+
 from bench.context import BenchContext, progress_printer
-from bench.machine import describe_machine
+from bench.machine import describe_machine, load_average
 from bench.plan import Plan
 from bench.profiling import py_spy
 from bench.report import Figure, Report, render_markdown
@@ -25,19 +28,11 @@ STAGES = (("replay", replay.run), ("timeline", timeline.run), ("detector", detec
 
 
 async def postgres_version(url: str) -> str:
-    import asyncpg
-
     conn = await asyncpg.connect(url)
     try:
         return (await conn.fetchval("show server_version")).split()[0]
     finally:
         await conn.close()
-
-
-def load_average() -> list[float]:
-    import os
-
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def describe_stack(system: BenchSystem) -> dict:
@@ -83,8 +78,6 @@ def run(plan: Plan, json_out: Path | None, markdown_out: Path | None, root: Path
     report.machine["load_average_at_end"] = load_average()
     markdown = render_markdown(report)
     if json_out:
-        import json
-
         json_out.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
     if markdown_out:
         markdown_out.write_text(markdown)

@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import psutil
 
 from bench.context import BenchContext
 from bench.profiling import profiled
@@ -21,6 +22,29 @@ from schemas.topics import CHECKINS
 from services.common.auth import issue_dev_token
 
 DIRECT = "direct Kafka produce (acks=all)"
+
+
+class CpuUse:
+    """CPU seconds the gateway and the bench's own client used over a block: which side was the limit."""
+
+    def __init__(self, gateway_pid: int):
+        self.gateway, self.client = psutil.Process(gateway_pid), psutil.Process()
+
+    @staticmethod
+    def _cpu(process: psutil.Process) -> float:
+        times = process.cpu_times()
+        return times.user + times.system
+
+    def __enter__(self) -> "CpuUse":
+        self.start = (self._cpu(self.gateway), self._cpu(self.client))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.used = (self._cpu(self.gateway) - self.start[0], self._cpu(self.client) - self.start[1])
+
+    def summary(self, seconds: float) -> str:
+        return (f"over {seconds:.1f}s the gateway used {self.used[0]:.1f} CPU-s and the bench's httpx client "
+                f"{self.used[1]:.1f} CPU-s")
 
 
 def token_headers(client_ids_) -> dict[str, dict[str, str]]:
@@ -96,11 +120,13 @@ async def run(ctx: BenchContext) -> None:
     headers = token_headers(singles)
     events = list(history(singles, 10, plan.seed, end))[: plan.single_posts]
     ctx.progress(f"ingest: {len(events):,} x POST /v1/checkins, {plan.http_concurrency} concurrent")
-    with profiled(ctx.profile_dir, "gateway-single", ctx.system.procs["gateway"].pid):
+    gateway = ctx.system.procs["gateway"].pid
+    with profiled(ctx.profile_dir, "gateway-single", gateway), CpuUse(gateway) as cpu:
         ok, failed, seconds, error = await post_all(base, "/v1/checkins", [(headers[e["client_id"]], e) for e in events],
                                                     plan.http_concurrency)
     ctx.report.add(Figure("ingest", "gateway POST /v1/checkins", "check-ins/s", rate(ok, seconds), DIRECT, direct,
-                          note=f"{ok:,} accepted, {failed} refused" + (f" (first: {error})" if error else "")))
+                          note=f"{ok:,} accepted, {failed} refused" + (f" (first: {error})" if error else "")
+                          + f"; {cpu.summary(seconds)}"))
 
     days = plan.batch_size
     batch_clients = client_ids(max(plan.events // days, 1), plan.seed, "ingest-batch")
@@ -108,10 +134,11 @@ async def run(ctx: BenchContext) -> None:
     batches = batches_per_client(list(history(batch_clients, days, plan.seed, end)), plan.batch_size)
     count = sum(len(b) for b in batches)
     ctx.progress(f"ingest: {count:,} check-ins in {len(batches):,} x POST /v1/checkins:batch")
-    with profiled(ctx.profile_dir, "gateway-batch", ctx.system.procs["gateway"].pid):
+    with profiled(ctx.profile_dir, "gateway-batch", gateway), CpuUse(gateway) as cpu:
         ok, failed, seconds, error = await post_all(
             base, "/v1/checkins:batch", [(headers[b[0]["client_id"]], {"checkins": b}) for b in batches],
             max(plan.http_concurrency // 4, 2), accepted_in_batch)
     ctx.report.add(Figure("ingest", f"gateway POST /v1/checkins:batch ({plan.batch_size}/request)", "check-ins/s",
                           rate(ok, seconds), DIRECT, direct,
-                          note=f"{ok:,} of {count:,} accepted, {failed} requests refused" + (f" (first: {error})" if error else "")))
+                          note=f"{ok:,} of {count:,} accepted, {failed} requests refused"
+                          + (f" (first: {error})" if error else "") + f"; {cpu.summary(seconds)}"))
