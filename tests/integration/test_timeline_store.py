@@ -59,8 +59,11 @@ async def test_two_writers_racing_on_the_same_rows_store_them_once(stores):
         racing = asyncio.create_task(rival.write(batch))
 
         async def rival_waits_on_a_lock():
-            return await conn.fetchval("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                                       "and application_name = 'rapport-timeline' and pid <> pg_backend_pid()")
+            # pg_stat_activity is snapshotted once per transaction: ask from outside ours, afresh each time
+            async with store.pool.acquire() as observer:
+                return await observer.fetchval(
+                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                    "and application_name = 'rapport-timeline' and datname = current_database()")
 
         await wait_until(rival_waits_on_a_lock, timeout=10, reason="the rival writer blocked on our rows")
         await transaction.commit()
