@@ -20,7 +20,8 @@ from bench.context import BenchContext
 from bench.profiling import profiled
 from bench.report import Figure
 from bench.sse import AlertArrivals
-from bench.stats import percentile
+from bench.stages.detector import DETECTOR_METRIC
+from bench.stats import metric_value, percentile
 from bench.system import service_missing
 from bench.workload import client_ids, encode, ordinary, risk
 from schemas.topics import CHECKINS
@@ -77,6 +78,13 @@ async def kafka_hops(ctx: BenchContext, stop: asyncio.Event, latencies: list[flo
         await consumer.stop()
 
 
+async def detector_progress(ctx: BenchContext) -> tuple[float, float]:
+    """(check-ins judged so far, consumer lag) from the detector's /metrics."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        text = (await client.get(ctx.system.url("detector") + "/metrics")).text
+    return metric_value(text, DETECTOR_METRIC) or 0.0, metric_value(text, "rapport_consumer_lag") or 0.0
+
+
 async def probe(gateway: httpx.AsyncClient, client_id, accepted_at: dict[str, float]) -> None:
     headers = {"Authorization": f"Bearer {issue_dev_token(str(client_id), 'client')}"}
     response = await gateway.post("/v1/checkins", json=risk(client_id, datetime.now(UTC)), headers=headers)
@@ -124,6 +132,7 @@ async def run(ctx: BenchContext) -> None:
                          f"{plan.background_rate}/s background check-ins")
             tasks += [asyncio.create_task(steady_background(ctx, stop, sent)),
                       asyncio.create_task(kafka_hops(ctx, stop, hops))]
+            judged_before, _ = await detector_progress(ctx)
             started, posts = time.monotonic(), []
             with ExitStack() as profiles:
                 for name in NEEDED + ("timeline",):
@@ -133,6 +142,7 @@ async def run(ctx: BenchContext) -> None:
                     await asyncio.sleep(max(started + i / plan.probes_per_second - time.monotonic(), 0))
                     posts.append(asyncio.create_task(probe(gateway, client, accepted_at)))
                 background_seconds = time.monotonic() - started
+            judged_after, lag = await detector_progress(ctx)
             await asyncio.gather(*posts)
             stop.set()
             ctx.progress(f"alert latency: waiting for the last alerts ({len(accepted_at)} probes accepted)")
@@ -148,7 +158,9 @@ async def run(ctx: BenchContext) -> None:
     latencies = [(stream.first_alert_at[c] - t) * 1000 for c, t in accepted_at.items() if c in stream.first_alert_at]
     lost = len(accepted_at) - len(latencies)
     note = (f"{len(latencies)} probes ({lost} without an alert within 60 s), background {sent[0] / background_seconds:,.0f}"
-            f"/s published straight to Kafka (plan {plan.background_rate}/s{', reduced for --quick' if plan.quick else ''})")
+            f"/s published straight to Kafka (plan {plan.background_rate}/s{', reduced for --quick' if plan.quick else ''}); "
+            f"meanwhile the detector judged {(judged_after - judged_before) / background_seconds:,.0f} check-ins/s and "
+            f"was {lag:,.0f} behind at the end of the window")
     goals = {"p50": targets.ALERT_P50_MS, "p99": targets.ALERT_P99_MS}
     for q in (50, 95, 99):
         ctx.report.add(Figure("alert latency", f"gateway 202 -> SSE alert p{q}", "ms", percentile(latencies, q),
