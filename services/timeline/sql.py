@@ -7,7 +7,7 @@ unnest(...) ON CONFLICT DO NOTHING`, the four tables as data-modifying CTEs of o
 
 import re
 
-from services.timeline.writer import AlertEventRow, CheckinRow, ScoreRow, SignalRow
+from services.timeline.rows import AlertEventRow, CheckinRow, ScoreRow, SignalRow
 
 INSERT_CHECKINS = """
 INSERT INTO checkins (event_id, occurred_at, client_id, timezone, local_date, help_requested, answers, goals, note, source)

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from services.timeline.sql import ARRAY_COLUMNS, COPY_COLUMNS, ROW_TYPES, STATEMENTS, STORED_CHECKINS, WRITE_ROWS
-from services.timeline.writer import RowBatch
+from services.timeline.rows import RowBatch
 
 def uuid_array_literal(ids: Sequence[UUID]) -> str:
     return "{" + ",".join(str(i) for i in ids) + "}"
@@ -133,8 +133,8 @@ class TimelineStore:
                     if rows:
                         await conn.copy_records_to_table(table, records=rows, columns=COPY_COLUMNS[table])
             rest = RowBatch(signals=batch.signals, alert_events=batch.alert_events)
-            copied = WriteCounts({t: len(getattr(batch, t)) for t in fresh if getattr(batch, t)},
-                                 {t: len(rows) for t, rows in fresh.items() if getattr(batch, t)})
+            offered = {table: len(getattr(batch, table)) for table in fresh if getattr(batch, table)}
+            copied = WriteCounts(offered, {table: len(fresh[table]) for table in offered})
         except asyncpg.UniqueViolationError:  # raced a rebalance or a rebuild: let ON CONFLICT sort it out
             rest, copied = batch, WriteCounts({}, {})
         counts = await self._insert_idempotent(conn, rest) if len(rest) else WriteCounts({}, {})

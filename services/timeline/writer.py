@@ -1,15 +1,10 @@
 """The pure core of the timeline writer: decoded Kafka records in, rows for the timeline tables out.
 
-No I/O here: `rows_for` turns one record's bytes into the rows it contributes (or raises
-`UnusableRecord` with a reason for the dead-letter topic), `RowBatch` gathers many records' rows
-so the store can write them with one statement per table.
+No I/O here: `rows_for` turns one record's bytes into the rows it contributes (`rows.py`), or raises
+`UnusableRecord` with a reason for the dead-letter topic.
 """
 
 import json
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import NamedTuple
-from uuid import UUID
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -19,86 +14,11 @@ from schemas.errors import summarize_validation_error
 from schemas.scoring import score_answers
 from schemas.signal import SignalDetected
 from schemas.topics import ALERTS, CHECKINS, SIGNALS
+from services.timeline.rows import AlertEventRow, CheckinRow, RowBatch, ScoreRow, SignalRow
 
 
 class UnusableRecord(Exception):
     """A record that can never become a timeline row; the message is the dead-letter reason."""
-
-
-class CheckinRow(NamedTuple):
-    event_id: UUID
-    occurred_at: datetime
-    client_id: UUID
-    timezone: str
-    local_date: date
-    help_requested: bool
-    answers: str
-    goals: str
-    note: str | None
-    source: str | None
-
-
-class ScoreRow(NamedTuple):
-    event_id: UUID
-    occurred_at: datetime
-    instrument: str
-    client_id: UUID
-    local_date: date
-    value: float | None
-    items_answered: int
-    detail: str
-
-
-class SignalRow(NamedTuple):
-    signal_id: UUID
-    client_id: UUID
-    kind: str
-    severity: str
-    observed_at: datetime
-    detected_at: datetime
-    trigger_event_ids: list[UUID]
-    evidence: str
-    summary: str
-
-
-class AlertEventRow(NamedTuple):
-    event_id: UUID
-    alert_id: UUID
-    client_id: UUID
-    transition: str
-    state: str
-    actor: str
-    note: str | None
-    recipients: list[UUID]
-    occurred_at: datetime
-
-
-@dataclass
-class RowBatch:
-    """Rows of many records, grouped by table; a record seen twice (a redelivery) is kept once."""
-
-    checkins: list[CheckinRow] = field(default_factory=list)
-    scores: list[ScoreRow] = field(default_factory=list)
-    signals: list[SignalRow] = field(default_factory=list)
-    alert_events: list[AlertEventRow] = field(default_factory=list)
-    _seen: set = field(default_factory=set, repr=False)
-
-    def add(self, rows: "RowBatch") -> "RowBatch":
-        """Append one record's rows, unless a record with the same ids was added already."""
-        # A check-in's scores share its event_id, so the ids of the leading rows identify the record.
-        key = (tuple(r[0] for r in rows.checkins), tuple(r[0] for r in rows.signals),
-               tuple(r[0] for r in rows.alert_events))
-        if key in self._seen:
-            return self
-        self._seen.add(key)
-        self.checkins += rows.checkins
-        self.scores += rows.scores
-        self.signals += rows.signals
-        self.alert_events += rows.alert_events
-        return self
-
-    def __len__(self) -> int:
-        return len(self.checkins) + len(self.scores) + len(self.signals) + len(self.alert_events)
 
 
 def _json(value) -> str:
