@@ -6,6 +6,8 @@ unnest(...) ON CONFLICT DO NOTHING`, the four tables as data-modifying CTEs of o
 """
 
 import re
+from collections.abc import Sequence
+from uuid import UUID
 
 from services.timeline.rows import AlertEventRow, CheckinRow, ScoreRow, SignalRow
 
@@ -74,3 +76,16 @@ SELECT event_id, occurred_at FROM checkins
 WHERE event_id = ANY($1::uuid[]) AND occurred_at >= $2 AND occurred_at <= $3"""
 
 COPY_COLUMNS = {table: list(ROW_TYPES[table]._fields) for table in ("checkins", "scores")}
+
+
+def uuid_array_literal(ids: Sequence[UUID]) -> str:
+    return "{" + ",".join(str(i) for i in ids) + "}"
+
+
+def columns_of(table: str, rows: Sequence[tuple]) -> list[list]:
+    """Rows -> one list per column, the shape `unnest($1::type[], ...)` wants."""
+    columns = [list(column) for column in zip(*rows)] or [[] for _ in ROW_TYPES[table]._fields]
+    if table in ARRAY_COLUMNS:
+        index = ARRAY_COLUMNS[table]
+        columns[index] = [uuid_array_literal(ids) for ids in columns[index]]
+    return columns

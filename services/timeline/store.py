@@ -8,25 +8,11 @@ alert steps, and a chunk that races another writer, use the idempotent `unnest` 
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from uuid import UUID
 
 import asyncpg
 
-from services.timeline.sql import ARRAY_COLUMNS, COPY_COLUMNS, ROW_TYPES, STATEMENTS, STORED_CHECKINS, WRITE_ROWS
+from services.timeline.sql import COPY_COLUMNS, STATEMENTS, STORED_CHECKINS, WRITE_ROWS, columns_of
 from services.timeline.rows import RowBatch
-
-def uuid_array_literal(ids: Sequence[UUID]) -> str:
-    return "{" + ",".join(str(i) for i in ids) + "}"
-
-
-def columns_of(table: str, rows: Sequence[tuple]) -> list[list]:
-    """Rows -> one list per column, the shape `unnest($1::type[], ...)` wants."""
-    columns = [list(column) for column in zip(*rows)] or [[] for _ in ROW_TYPES[table]._fields]
-    if table in ARRAY_COLUMNS:
-        index = ARRAY_COLUMNS[table]
-        columns[index] = [uuid_array_literal(ids) for ids in columns[index]]
-    return columns
-
 
 def is_data_error(exc: BaseException) -> bool:
     """True when PostgreSQL (or the driver) refused the data itself, so retrying can never help."""

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas.topics import ALERTS, CHECKINS, DLQ, SIGNALS
-from services.timeline.store import columns_of, is_data_error, plain_dsn
+from services.timeline.sql import columns_of
+from services.timeline.store import is_data_error, plain_dsn
 from services.timeline.writer import RowBatch, UnusableRecord, rows_for
 
 CLIENT = uuid.uuid4()
