@@ -8,7 +8,6 @@ stream. The baseline is one bare Kafka hop (produce -> consume) measured at the 
 """
 
 import asyncio
-import random
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -17,65 +16,21 @@ import httpx
 
 from bench import targets
 from bench.context import BenchContext
+from bench.load import kafka_hops, steady_background
 from bench.profiling import profiled
 from bench.report import Figure
 from bench.sse import AlertArrivals
 from bench.stages.detector import DETECTOR_METRIC
 from bench.stats import metric_value, percentile
 from bench.system import service_missing
-from bench.workload import client_ids, encode, ordinary, risk
-from schemas.topics import CHECKINS
+from bench.workload import client_ids, risk
 from services.common.auth import issue_dev_token
 from services.common.db import make_engine
-from services.common.kafka import client_options, ensure_topics, make_producer
 from services.common.settings import DatabaseSettings
 from services.demo import seed
 
 NEEDED = ("gateway", "detector", "notifier", "dashboard")
-PING_TOPIC = "rapport.bench.ping"
 THERAPIST = "Dr. Mika Laine"  # the primary therapist of services.demo's care team
-
-
-async def steady_background(ctx: BenchContext, stop: asyncio.Event, sent: list[int]) -> None:
-    """Publish ordinary check-ins at `background_rate` per second in 50 ms ticks until `stop`."""
-    rng = random.Random(ctx.plan.seed)
-    clients = client_ids(2_000, ctx.plan.seed, "background")
-    producer = make_producer(ctx.kafka)
-    await producer.start()
-    try:
-        started, due = time.monotonic(), 0.0
-        while not stop.is_set():
-            due = (time.monotonic() - started) * ctx.plan.background_rate
-            while sent[0] < due:
-                key, value = encode(ordinary(rng.choice(clients), datetime.now(UTC), rng))
-                await producer.send(CHECKINS, value, key=key)
-                sent[0] += 1
-            await asyncio.sleep(0.05)
-    finally:
-        await producer.stop()
-
-
-async def kafka_hops(ctx: BenchContext, stop: asyncio.Event, latencies: list[float]) -> None:
-    """The baseline: produce a timestamp every 100 ms and time its arrival at an assigned consumer."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    await ensure_topics(ctx.kafka, [PING_TOPIC])
-    consumer = AIOKafkaConsumer(**client_options(ctx.kafka), enable_auto_commit=False)
-    producer = make_producer(ctx.kafka, linger_ms=0)
-    await consumer.start()
-    await producer.start()
-    try:
-        partition = TopicPartition(PING_TOPIC, 0)
-        consumer.assign([partition])
-        await consumer.seek_to_end(partition)
-        await consumer.position(partition)
-        while not stop.is_set():
-            await producer.send_and_wait(PING_TOPIC, str(time.monotonic()).encode(), partition=0)
-            for records in (await consumer.getmany(timeout_ms=100)).values():
-                latencies += [(time.monotonic() - float(r.value)) * 1000 for r in records]
-    finally:
-        await producer.stop()
-        await consumer.stop()
 
 
 async def detector_progress(ctx: BenchContext) -> tuple[float, float]:

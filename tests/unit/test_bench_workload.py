@@ -48,3 +48,16 @@ def test_metric_value_reads_plain_and_labelled_counters():
     assert metric_value(text, "rapport_detector_events_total") == 1234
     assert metric_value(text, "rapport_detector_signals_total") == 5
     assert metric_value(text, "missing_total") is None
+
+
+def test_alert_arrivals_keep_the_first_alert_frame_per_client_only():
+    from bench.sse import AlertArrivals
+
+    stream = AlertArrivals("http://unused", {})
+    stream.on_frame("checkin", '{"client_id": "a"}')
+    assert stream.first_alert_at == {}
+    stream.on_frame("alert", '{"client_id": "a", "transition": "opened"}')
+    first = stream.first_alert_at["a"]
+    stream.on_frame("alert", '{"client_id": "a", "transition": "escalated"}')
+    stream.on_frame("message", "")
+    assert stream.first_alert_at == {"a": first}
