@@ -182,7 +182,7 @@ def table(figures: dict) -> str:
     lines = [f"{figures['events']:,} check-ins = {figures['rows']:,} rows (check-ins + scores), same data for all three; "
              f"best of {figures['rounds']} alternating rounds for writer and COPY",
              "", "| contender | seconds | rows/s | writer ratio | every round (rows/s) |", "|---|---|---|---|---|"]
-    for name, label in (("writer", "timeline writer (batched unnest)"), ("naive", "naive (1 tx per event)"),
+    for name, label in (("writer", "timeline writer (batched, COPY + unnest)"), ("naive", "naive (1 tx per event)"),
                         ("copy", "raw asyncpg COPY")):
         ratio = figures["writer_rows_per_s"] / figures[f"{name}_rows_per_s"]
         lines.append(f"| {label} | {figures[f'{name}_seconds']:.2f} | {figures[f'{name}_rows_per_s']:,.0f} | "

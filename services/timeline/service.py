@@ -1,8 +1,9 @@
 """The timeline writer's batch handler: decode, write in one transaction, dead-letter what can never be written."""
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiokafka import ConsumerRecord
 
@@ -19,6 +20,7 @@ rows_inserted = REGISTRY.counter("rapport_timeline_rows_inserted_total", "rows n
 batch_seconds = REGISTRY.gauge("rapport_timeline_last_batch_seconds", "duration of the last written batch")
 poison_total = REGISTRY.counter("rapport_timeline_poison_records_total", "records the database refused", ["topic"])
 
+YIELD_EVERY = 25  # records decoded between two chances for the insert in flight to take its next round trip
 DeadLetter = Callable[[ConsumerRecord, str], Awaitable[None]]
 
 
@@ -40,11 +42,11 @@ class TimelineWriter:
         parts: list[tuple[ConsumerRecord, RowBatch]] = []
         rejected: list[tuple[ConsumerRecord, str]] = []
 
-        def decoded_chunks() -> Iterator[RowBatch]:
-            """Decode lazily, chunk by chunk, so the store inserts one chunk while the next is decoded."""
+        async def decoded_chunks() -> AsyncIterator[RowBatch]:
+            """Decode chunk by chunk, yielding to the loop now and then so the previous chunk's insert advances."""
             for start in range(0, len(records), self.chunk_records):
                 chunk = RowBatch()
-                for record in records[start:start + self.chunk_records]:
+                for n, record in enumerate(records[start:start + self.chunk_records], 1):
                     try:
                         rows = rows_for(record.topic, record.value)
                     except UnusableRecord as exc:
@@ -52,6 +54,8 @@ class TimelineWriter:
                         continue
                     parts.append((record, rows))
                     chunk.add(rows)
+                    if n % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
                 yield chunk
 
         chunks = decoded_chunks()
@@ -60,7 +64,7 @@ class TimelineWriter:
         except Exception as exc:
             if not is_data_error(exc):
                 raise
-            for _ in chunks:  # decode whatever the failed transaction had not reached yet
+            async for _ in chunks:  # decode whatever the failed transaction had not reached yet
                 pass
             log.warning("batch refused by the database, writing record by record",
                         extra={"records": len(parts), "error": type(exc).__name__})

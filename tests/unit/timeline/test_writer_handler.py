@@ -35,7 +35,7 @@ class MemoryStore:
 
     async def write_chunks(self, chunks):
         staged = []
-        for chunk in chunks:
+        async for chunk in chunks:
             self._check(chunk)
             self.chunk_sizes.append(len(chunk.checkins))
             staged += chunk.checkins
