@@ -39,7 +39,9 @@ class TopicRecorder:
         self._consumer: AIOKafkaConsumer | None = None
 
     async def __aenter__(self) -> "TopicRecorder":
-        self._consumer = AIOKafkaConsumer(**client_options(self.settings), enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(
+            **client_options(self.settings), enable_auto_commit=False, fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms
+        )
         await self._consumer.start()
         partitions = await wait_until(
             lambda: _async(self._consumer.partitions_for_topic(self.topic)), reason=f"metadata for {self.topic}"
