@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import httpx
+import psutil
 
 from bench import targets
 from bench.context import BenchContext
@@ -38,6 +39,18 @@ async def detector_progress(ctx: BenchContext) -> tuple[float, float]:
     async with httpx.AsyncClient(timeout=5) as client:
         text = (await client.get(ctx.system.url("detector") + "/metrics")).text
     return metric_value(text, DETECTOR_METRIC) or 0.0, metric_value(text, "rapport_consumer_lag") or 0.0
+
+
+def cpu_by_service(ctx: BenchContext) -> dict[str, float]:
+    """CPU seconds each running service has used so far."""
+    used = {}
+    for name, proc in ctx.system.procs.items():
+        try:
+            times = psutil.Process(proc.pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        used[name] = times.user + times.system
+    return used
 
 
 async def probe(gateway: httpx.AsyncClient, client_id, accepted_at: dict[str, float]) -> None:
@@ -88,6 +101,7 @@ async def run(ctx: BenchContext) -> None:
             tasks += [asyncio.create_task(steady_background(ctx, stop, sent)),
                       asyncio.create_task(kafka_hops(ctx, stop, hops))]
             judged_before, _ = await detector_progress(ctx)
+            cpu_before = cpu_by_service(ctx)
             started, posts = time.monotonic(), []
             with ExitStack() as profiles:
                 for name in NEEDED + ("timeline",):
@@ -98,6 +112,7 @@ async def run(ctx: BenchContext) -> None:
                     posts.append(asyncio.create_task(probe(gateway, client, accepted_at)))
                 background_seconds = time.monotonic() - started
             judged_after, lag = await detector_progress(ctx)
+            cpu = {name: used - cpu_before.get(name, 0.0) for name, used in cpu_by_service(ctx).items()}
             await asyncio.gather(*posts)
             stop.set()
             ctx.progress(f"alert latency: waiting for the last alerts ({len(accepted_at)} probes accepted)")
@@ -115,7 +130,8 @@ async def run(ctx: BenchContext) -> None:
     note = (f"{len(latencies)} probes ({lost} without an alert within 60 s), background {sent[0] / background_seconds:,.0f}"
             f"/s published straight to Kafka (plan {plan.background_rate}/s{', reduced for --quick' if plan.quick else ''}); "
             f"meanwhile the detector judged {(judged_after - judged_before) / background_seconds:,.0f} check-ins/s and "
-            f"was {lag:,.0f} behind at the end of the window")
+            f"was {lag:,.0f} behind at the end of the window; cores used per service: "
+            + ", ".join(f"{name} {used / background_seconds:.2f}" for name, used in sorted(cpu.items())))
     goals = {"p50": targets.ALERT_P50_MS, "p99": targets.ALERT_P99_MS}
     for q in (50, 95, 99):
         ctx.report.add(Figure("alert latency", f"gateway 202 -> SSE alert p{q}", "ms", percentile(latencies, q),

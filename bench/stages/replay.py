@@ -21,8 +21,10 @@ def rapport(*args: str, env: dict, prefix: tuple[str, ...] = ()) -> tuple[float,
     """Run `rapport ARGS` as a user would; return (wall seconds, CPU seconds it used)."""
     cpu_before = _children_cpu()
     started = time.perf_counter()
-    subprocess.run([*prefix, sys.executable, "-m", "services.cli", *args], env=env, cwd=REPO_ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = subprocess.run([*prefix, sys.executable, "-m", "services.cli", *args], env=env, cwd=REPO_ROOT,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"rapport {args[0]} exited with {done.returncode}: {done.stderr.strip()[-300:]}")
     return time.perf_counter() - started, _children_cpu() - cpu_before
 
 
