@@ -33,11 +33,13 @@ async def steady_background(ctx: BenchContext, stop: asyncio.Event, sent: list[i
 
 
 async def kafka_hops(ctx: BenchContext, stop: asyncio.Event, latencies: list[float]) -> None:
-    """The baseline: produce a timestamp every 100 ms and time its arrival at an assigned consumer."""
+    """The baseline: produce a timestamp every 100 ms and time its arrival at an assigned consumer that
+    fetches with the services' KAFKA_FETCH_MAX_WAIT_MS."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     await ensure_topics(ctx.kafka, [PING_TOPIC])
-    consumer = AIOKafkaConsumer(**client_options(ctx.kafka), enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(ctx.kafka), enable_auto_commit=False,
+                                fetch_max_wait_ms=ctx.kafka.kafka_fetch_max_wait_ms)  # as the services' consumers
     producer = make_producer(ctx.kafka, linger_ms=0)
     await consumer.start()
     await producer.start()
