@@ -1,4 +1,4 @@
-"""The rows the timeline writer stores, one tuple type per table, and `RowBatch` that gathers them."""
+"""The rows the timeline writer stores, one tuple type per table, `RowBatch` that gathers them, `WriteCounts`."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -80,3 +80,16 @@ class RowBatch:
 
     def __len__(self) -> int:
         return len(self.checkins) + len(self.scores) + len(self.signals) + len(self.alert_events)
+
+
+@dataclass
+class WriteCounts:
+    """Rows offered and rows actually inserted (the rest were already there) per table."""
+
+    offered: dict[str, int]
+    inserted: dict[str, int]
+
+    def add(self, other: "WriteCounts") -> None:
+        for table, count in other.offered.items():
+            self.offered[table] = self.offered.get(table, 0) + count
+            self.inserted[table] = self.inserted.get(table, 0) + other.inserted[table]

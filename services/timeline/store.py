@@ -2,17 +2,17 @@
 
 A chunk's new check-ins and scores go in by binary COPY (the fastest way in); what is stored already
 (a redelivery) is left out after one indexed look-up, so a replay writes nothing twice. Signals and
-alert steps, and a chunk that races another writer, use the idempotent `unnest` inserts of `sql.py`.
+alert steps use the idempotent `unnest` inserts of `sql.py`, and so does the whole batch again when its
+COPY raced another writer storing the same rows (a rebalance, a rebuild) and hit the unique key.
 """
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 
 import asyncpg
 
 from services.timeline.sql import COPY_COLUMNS, STATEMENTS, STORED_CHECKINS, WRITE_ROWS, columns_of
-from services.timeline.rows import RowBatch
+from services.timeline.rows import RowBatch, WriteCounts
 
 def is_data_error(exc: BaseException) -> bool:
     """True when PostgreSQL (or the driver) refused the data itself, so retrying can never help."""
@@ -26,19 +26,6 @@ def plain_dsn(url: str) -> str:
     """postgresql+asyncpg://... -> postgresql://... (asyncpg wants the plain scheme)."""
     scheme, rest = url.split("://", 1)
     return f"postgresql://{rest}" if scheme.startswith("postgres") else url
-
-
-@dataclass
-class WriteCounts:
-    """Rows offered and rows actually inserted (the rest were already there) per table."""
-
-    offered: dict[str, int]
-    inserted: dict[str, int]
-
-    def add(self, other: "WriteCounts") -> None:
-        for table, count in other.offered.items():
-            self.offered[table] = self.offered.get(table, 0) + count
-            self.inserted[table] = self.inserted.get(table, 0) + other.inserted[table]
 
 
 class TimelineStore:
@@ -69,7 +56,7 @@ class TimelineStore:
 
     async def write(self, batch: RowBatch) -> WriteCounts:
         """Insert every row of the batch in one transaction."""
-        return await self.write_chunks(_one(batch))
+        return await self.write_chunks(_each([batch]))
 
     async def write_chunks(self, chunks: AsyncIterator[RowBatch]) -> WriteCounts:
         """Insert every chunk in one transaction; chunk k is written while the caller produces chunk k+1.
@@ -78,6 +65,16 @@ class TimelineStore:
         then: each yield lets the insert task take its next round trip, so Python decodes while
         PostgreSQL writes, which on a small machine is most of the writer's throughput.
         """
+        seen: list[RowBatch] = []
+        remembered = _remember(chunks, seen)
+        try:
+            return await self._write_all(remembered, bulk=True)
+        except asyncpg.UniqueViolationError:  # raced another writer (a rebalance, a rebuild): ON CONFLICT sorts it out
+            async for _ in remembered:
+                pass
+            return await self._write_all(_each(seen), bulk=False)
+
+    async def _write_all(self, chunks: AsyncIterator[RowBatch], bulk: bool) -> WriteCounts:
         total = WriteCounts({}, {})
         async with self.pool.acquire(timeout=10) as conn, conn.transaction():
             running: asyncio.Task | None = None
@@ -85,7 +82,7 @@ class TimelineStore:
                 async for chunk in chunks:
                     if running is not None:
                         total.add(await running)
-                    running = asyncio.ensure_future(self._insert(conn, chunk))
+                    running = asyncio.ensure_future(self._insert(conn, chunk, bulk))
                 if running is not None:
                     total.add(await running)
             finally:
@@ -109,22 +106,21 @@ class TimelineStore:
                     outcomes.append(exc)
         return outcomes
 
-    async def _insert(self, conn: asyncpg.Connection, batch: RowBatch) -> WriteCounts:
+    async def _insert(self, conn: asyncpg.Connection, batch: RowBatch, bulk: bool = False) -> WriteCounts:
+        """Bulk: new check-ins and scores by COPY, the rest by ON CONFLICT; else everything by ON CONFLICT."""
         if not len(batch):
             return WriteCounts({}, {})
+        if not bulk:
+            return await self._insert_idempotent(conn, batch)
         fresh = await self._new_checkins_and_scores(conn, batch)
-        try:
-            async with conn.transaction():  # a savepoint: a concurrent writer may have stored some rows meanwhile
-                for table, rows in fresh.items():
-                    if rows:
-                        await conn.copy_records_to_table(table, records=rows, columns=COPY_COLUMNS[table])
-            rest = RowBatch(signals=batch.signals, alert_events=batch.alert_events)
-            offered = {table: len(getattr(batch, table)) for table in fresh if getattr(batch, table)}
-            copied = WriteCounts(offered, {table: len(fresh[table]) for table in offered})
-        except asyncpg.UniqueViolationError:  # raced a rebalance or a rebuild: let ON CONFLICT sort it out
-            rest, copied = batch, WriteCounts({}, {})
-        counts = await self._insert_idempotent(conn, rest) if len(rest) else WriteCounts({}, {})
-        counts.add(copied)
+        for table, rows in fresh.items():
+            if rows:
+                await conn.copy_records_to_table(table, records=rows, columns=COPY_COLUMNS[table])
+        offered = {table: len(getattr(batch, table)) for table in fresh if getattr(batch, table)}
+        counts = WriteCounts(offered, {table: len(fresh[table]) for table in offered})
+        rest = RowBatch(signals=batch.signals, alert_events=batch.alert_events)
+        if len(rest):
+            counts.add(await self._insert_idempotent(conn, rest))
         return counts
 
     async def _new_checkins_and_scores(self, conn: asyncpg.Connection, batch: RowBatch) -> dict[str, list]:
@@ -145,5 +141,12 @@ class TimelineStore:
         return WriteCounts(offered, {table: inserted[table] for table in offered})
 
 
-async def _one(batch: RowBatch) -> AsyncIterator[RowBatch]:
-    yield batch
+async def _remember(chunks: AsyncIterator[RowBatch], seen: list[RowBatch]) -> AsyncIterator[RowBatch]:
+    async for chunk in chunks:
+        seen.append(chunk)
+        yield chunk
+
+
+async def _each(chunks: list[RowBatch]) -> AsyncIterator[RowBatch]:
+    for chunk in chunks:
+        yield chunk

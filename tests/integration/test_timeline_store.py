@@ -55,7 +55,7 @@ async def test_two_writers_racing_on_the_same_rows_store_them_once(stores):
     async with store.pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
-        await store._insert(conn, batch)  # noqa: SLF001 - hold the rows uncommitted, like a writer mid-batch
+        await store._insert(conn, batch, bulk=True)  # noqa: SLF001 - hold the rows uncommitted, like a writer mid-batch
         racing = asyncio.create_task(rival.write(batch))
 
         async def rival_waits_on_a_lock():

@@ -9,7 +9,7 @@ import pytest
 
 from schemas.topics import CHECKINS
 from services.timeline.service import TimelineWriter
-from services.timeline.store import WriteCounts
+from services.timeline.rows import WriteCounts
 
 CLIENT = str(uuid.uuid4())
 
