@@ -5,6 +5,7 @@ offsets seen when it started (see `_pin_ends`), and writes through the same `Tim
 so a rerun is a no-op. Unusable records are counted, not dead-lettered again (the live writer did that).
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -61,7 +62,7 @@ async def rebuild(settings: TimelineSettings, truncate: bool, report: Callable[[
             log.warning("unusable record skipped", extra={"topic": record.topic, "partition": record.partition,
                                                          "offset": record.offset, "reason": reason[:200]})
 
-        writer = TimelineWriter(store, count_unusable)
+        writer = TimelineWriter(store, count_unusable, settings.chunk_records)
         pinned: set[TopicPartition] = set()
         last_report = time.monotonic()
         while remaining := [tp for tp in ends if tp not in pinned or await consumer.position(tp) < ends[tp]]:
@@ -70,7 +71,7 @@ async def rebuild(settings: TimelineSettings, truncate: bool, report: Callable[[
             progress.total = sum(ends.values()) - sum(starts.values())
             records = [r for tp, part in batches.items() for r in part if r.offset < ends[tp]]
             if records:
-                await writer.handle(records)
+                await _write_with_retries(writer, records, report)
                 progress.done += len(records)
             if time.monotonic() - last_report >= every_s:
                 report(progress.line(time.monotonic()))
@@ -80,6 +81,21 @@ async def rebuild(settings: TimelineSettings, truncate: bool, report: Callable[[
     finally:
         await consumer.stop()
         await store.close()
+
+
+async def _write_with_retries(writer: TimelineWriter, records: list[ConsumerRecord], report: Callable[[str], None],
+                              attempts: int = 8) -> None:
+    """A database blip must not end an hour-long rebuild: back off and retry, give up after `attempts`."""
+    delay = 0.5
+    for attempt in range(1, attempts + 1):
+        try:
+            return await writer.handle(records)
+        except Exception as exc:  # noqa: BLE001 - data errors are dead-lettered inside; the rest may pass
+            if attempt == attempts:
+                raise
+            report(f"rebuild: batch failed ({type(exc).__name__}), retry {attempt}/{attempts - 1} in {delay:.1f}s")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
 
 
 def _pin_ends(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int], pinned: set[TopicPartition]) -> None:
