@@ -14,16 +14,15 @@ DAY = 86400.0
 
 @dataclass
 class Replayer:
-    """The watermark is the latest occurred_at of any valid check-in fed or passed to `advance`.
-
-    Offline there is no processing time: `detected_at` is the trigger's occurred_at (the deadline for missed
-    check-ins), so the output depends only on the input, not on how clients are interleaved or split.
+    """A missed-check-in deadline fires at the first valid line, after it was queued, whose occurred_at is at
+    or past it (or at `--until`). That depends on each line alone, not on the lines before it, so clients can
+    be split over workers. Offline there is no processing time: `detected_at` is the observed_at.
     """
 
     config: DetectorConfig
     emit: Callable[[SignalDetected], None]
     states: dict[str, ClientState] = field(default_factory=dict)
-    watermark: datetime | None = None
+    watermark: datetime | None = None  # the latest occurred_at seen (informational)
     _due: list = field(default_factory=list)  # heap of (earliest possible deadline, client_id, last event_id)
 
     @property
@@ -36,7 +35,7 @@ class Replayer:
         self.advance(checkin.occurred_at)
         client_id = str(checkin.client_id)
         before = self.states.get(client_id)
-        state, signals = evaluate(before, checkin, checkin.occurred_at, self.config)
+        state, signals = evaluate(before, checkin, None, self.config)
         self.states[client_id] = state
         for signal in signals:
             self.emit(signal)
@@ -48,10 +47,8 @@ class Replayer:
         return state is not before
 
     def advance(self, watermark: datetime) -> None:
-        """Move the event-time clock forward (never back) and report every deadline it passes."""
-        if self.watermark is not None and watermark <= self.watermark:
-            return
-        self.watermark = watermark
+        """A valid line says event time reached `watermark`: report every queued deadline at or before it."""
+        self.watermark = watermark if self.watermark is None else max(self.watermark, watermark)
         now = watermark.timestamp()
         while self._due and self._due[0][0] <= now:
             _, client_id, last_event_id = heapq.heappop(self._due)

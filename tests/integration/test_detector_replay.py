@@ -5,11 +5,16 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 from collections import defaultdict
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from schemas.signal import SignalDetected, SignalKind
 from services.detector.replay import run_replay
 from tests.unit.detector.cohort import write_cohort
+from tests.unit.detector.test_properties import client_stream
 
 UNTIL = "2026-11-01T00:00:00+00:00"
 
@@ -85,3 +90,22 @@ def test_invalid_lines_redeliveries_until_config_and_determinism(tmp_path):
     rules.write_text("[alliance]\ncutoff = 30\n")
     relaxed, _ = replay(tmp_path, "relaxed", source, config=rules)
     assert 0 < kinds(relaxed).count("alliance.rupture") < kinds(first).count("alliance.rupture")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(streams=st.lists(client_stream(min_size=3, max_size=15), min_size=2, max_size=5), data=st.data())
+def test_any_number_of_workers_gives_the_same_output(tmp_path, streams, data):
+    arrivals = data.draw(st.permutations([c for s in streams for c in s]))
+    lines = [c.model_dump_json() for c in arrivals]
+    for _ in range(data.draw(st.integers(0, 3))):  # broken lines, some with a readable client_id and time
+        broken = data.draw(st.sampled_from(["not json", lines[0].replace('"answers":[', '"answers":[1,'), "{}"]))
+        lines.insert(data.draw(st.integers(0, len(lines))), broken)
+    source = tmp_path / f"{uuid.uuid4()}.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    until = "2026-04-01T00:00:00Z"
+    one, one_err = replay(tmp_path, "one", source, until=until)
+    for workers in (2, 3):
+        many, many_err = replay(tmp_path, f"w{workers}", source, until=until, workers=workers)
+        assert many == one
+        assert [l for l in many_err.splitlines() if ": skipped: " in l] == \
+            [l for l in one_err.splitlines() if ": skipped: " in l]

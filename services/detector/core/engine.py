@@ -44,8 +44,12 @@ def advance_clock(state: ClientState | None, client_id: str, watermark: datetime
     return state, _remember(state, signals)
 
 
-def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime, config: DetectorConfig) -> Result:
-    """Judge one check-in against the client's history; a redelivered event_id changes nothing."""
+def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime | None,
+             config: DetectorConfig) -> Result:
+    """Judge one check-in against the client's history; a redelivered event_id changes nothing.
+
+    `now` is the processing time for `detected_at`; None (offline) uses each signal's observed_at.
+    """
     client_id = str(checkin.client_id)
     event_id = str(checkin.event_id)
     t = checkin.occurred_at.timestamp()

@@ -17,12 +17,15 @@ def make_signal(
     kind: SignalKind,
     severity: Severity,
     observed_at: datetime,
-    detected_at: datetime,
+    detected_at: datetime | None,
     triggers: Iterable[str | UUID],
     evidence: dict,
     summary: str,
 ) -> SignalDetected:
-    """A signal whose id depends only on the client, the kind and the triggering check-ins."""
+    """A signal whose id depends only on the client, the kind and the triggering check-ins.
+
+    `detected_at` None (offline replay, no processing time) means the moment it was observed.
+    """
     triggers = [UUID(str(t)) for t in triggers]
     return SignalDetected(
         signal_id=signal_id_for(UUID(str(client_id)), kind, triggers),
@@ -30,7 +33,7 @@ def make_signal(
         kind=kind,
         severity=severity,
         observed_at=observed_at,
-        detected_at=detected_at,
+        detected_at=detected_at or observed_at,
         trigger_event_ids=triggers,
         evidence=rounded(evidence),
         summary=summary,
