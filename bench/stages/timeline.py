@@ -23,11 +23,14 @@ async def run(ctx: BenchContext) -> None:
     from bench.timeline_writer import measure
 
     figures = await measure(ctx.kafka, ctx.system.state.postgres.url, ctx.plan.timeline_events,
-                            lambda message: ctx.progress(message))
-    note = (f"{figures['events']:,} check-ins = {figures['rows']:,} rows (check-ins + scores), the same rows for all "
-            f"three, each into a fresh database")
+                            lambda message: ctx.progress(message), rounds=1 if ctx.plan.quick else 3)
+    note = (f"{figures['events']:,} check-ins = {figures['rows']:,} rows (check-ins + scores), the same rows for every "
+            f"contender, each into a fresh database" + (f"; best of {figures['rounds']} rounds" if "rounds" in figures else ""))
     writer = figures["writer_rows_per_s"]
     ctx.report.add(Figure("timeline", f"{WRITER} vs naive", "rows/s", writer, "naive consumer (1 tx per event)",
                           figures["naive_rows_per_s"], targets.TIMELINE_VS_NAIVE, note=note))
     ctx.report.add(Figure("timeline", f"{WRITER} vs COPY", "rows/s", writer, "raw asyncpg COPY",
                           figures["copy_rows_per_s"], targets.TIMELINE_VS_COPY))
+    if "copy_consumer_rows_per_s" in figures:
+        ctx.report.add(Figure("timeline", f"{WRITER} vs COPY consumer", "rows/s", writer,
+                              "COPY from the same consumer loop and decoding", figures["copy_consumer_rows_per_s"]))
