@@ -56,3 +56,17 @@ def test_evaluate_does_not_mutate_its_input_state():
     later = checkin(client, 1, mood(2) + brs_score(3))
     evaluate(state, later, later.occurred_at, DetectorConfig())
     assert state.to_json() == snapshot
+
+
+def test_the_example_rules_file_lists_every_default():
+    from pathlib import Path
+
+    import services.detector
+
+    example = Path(services.detector.__file__).parent / "rules.example.toml"
+    assert load_config(example) == DetectorConfig()
+    text = example.read_text()
+    for section, rules in DetectorConfig().model_dump(exclude={"clients", "history_days"}).items():
+        assert f"[{section}]" in text
+        for key in rules:
+            assert f"\n{key} = " in text, f"{section}.{key} is missing from the example"
