@@ -106,7 +106,8 @@ async def run_naive(kafka: KafkaSettings, url: str, total: int) -> float:
     conn, clock = await asyncpg.connect(plain_dsn(url)), Clock(total)
     consumer = AIOKafkaConsumer(CHECKINS, **client_options(kafka), group_id=f"bench-naive-{uuid.uuid4().hex[:6]}",
                                 enable_auto_commit=False, auto_offset_reset="earliest",
-                                session_timeout_ms=kafka.kafka_session_timeout_ms)
+                                session_timeout_ms=kafka.kafka_session_timeout_ms,
+                                fetch_max_wait_ms=kafka.kafka_fetch_max_wait_ms)
     await consumer.start()
     try:
         while not clock.finished.is_set():

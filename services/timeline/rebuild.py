@@ -46,7 +46,8 @@ async def rebuild(settings: TimelineSettings, truncate: bool, report: Callable[[
     store = await TimelineStore.open(settings.database_url, settings.statement_timeout_ms,
                                      application_name="rapport-timeline-rebuild")
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False, group_id=None,
-                                max_poll_records=settings.batch_max_records)
+                                max_poll_records=settings.batch_max_records,
+                                fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     await consumer.start()
     try:
         if truncate:
