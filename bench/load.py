@@ -55,3 +55,41 @@ async def kafka_hops(ctx: BenchContext, stop: asyncio.Event, latencies: list[flo
     finally:
         await producer.stop()
         await consumer.stop()
+
+
+class TopicArrivals:
+    """Notes when the first record for each client_id arrives on a topic (read from its end, no group).
+
+    The reader fetches with the services' KAFKA_FETCH_MAX_WAIT_MS, so an arrival time is late by at
+    most about that wait.
+    """
+
+    def __init__(self, settings, topic: str):
+        self.settings, self.topic = settings, topic
+        self.first_at: dict[str, float] = {}
+
+    async def read(self, ready: asyncio.Event) -> None:
+        """Read until cancelled; set `ready` once positioned at the end."""
+        import json
+
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        consumer = AIOKafkaConsumer(**client_options(self.settings), enable_auto_commit=False,
+                                    fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms)
+        await consumer.start()
+        try:
+            partitions = consumer.partitions_for_topic(self.topic) or set()
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            await consumer.seek_to_end(*tps)
+            for tp in tps:
+                await consumer.position(tp)
+            ready.set()
+            while True:
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    now = time.monotonic()
+                    for record in records:
+                        client = str(json.loads(record.value).get("client_id", ""))
+                        self.first_at.setdefault(client, now)
+        finally:
+            await consumer.stop()
