@@ -61,3 +61,14 @@ def test_alert_arrivals_keep_the_first_alert_frame_per_client_only():
     stream.on_frame("alert", '{"client_id": "a", "transition": "escalated"}')
     stream.on_frame("message", "")
     assert stream.first_alert_at == {"a": first}
+
+
+def test_segment_summary_times_each_leg_of_the_alert_path():
+    from bench.diagnostics import segment_summary
+
+    accepted = {"a": 0.0, "b": 1.0, "lost": 2.0}
+    signal, alert_event, sse = {"a": 0.5, "b": 1.3}, {"a": 0.55, "b": 1.35}, {"a": 0.54, "b": 1.4}
+    text = segment_summary(accepted, signal, alert_event, sse)
+    assert "202->signal (detector) p50 400 / p99 498 ms" in text
+    assert "alert event->SSE (dashboard) p50 25 /" in text  # the leg a late reader saw as negative counts as 0
+    assert segment_summary({"x": 0.0}, {}, {}, {}) == "legs: not observed"
