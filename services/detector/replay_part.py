@@ -1,8 +1,9 @@
 """One replay worker: every line is read, but only the clients hashed to this worker are judged.
 
-Other clients' lines matter only when they could move the event-time clock past one of this worker's
-deadlines; only then are they validated (an invalid line never moves the clock). So any number of workers
-fires the same deadlines at the same lines as one worker, and the output is the same.
+The event-time clock is the latest occurred_at read from any line, taken from the text itself (a quick
+RFC 3339 read; a line that does not read that way is validated and timed only if valid). Every worker reads
+the same clock from the same lines, so any number of workers fires the same deadlines at the same lines as
+one worker, and the output is the same. Redelivered lines never move it (their time was seen before).
 """
 
 import re
@@ -59,10 +60,11 @@ def _cheap_owner(line: bytes, workers: int) -> int:
         return UNKNOWN
 
 
-def _cheap_time(line: bytes) -> float | None:
+def _cheap_time(line: bytes) -> datetime | None:
+    """The line's occurred_at when it reads as an RFC 3339 time with an offset, else None."""
     found = OCCURRED_AT.findall(line)
     try:
-        return parse_occurred_at(found[0].decode()).timestamp() if len(found) == 1 else None
+        return parse_occurred_at(found[0].decode()) if len(found) == 1 else None
     except ValueError:
         return None
 
@@ -90,18 +92,22 @@ def replay_part(job: PartJob) -> PartResult:
             if not line.strip():
                 continue
             owner = _cheap_owner(line, job.workers) if job.workers > 1 else job.index
+            clock = _cheap_time(line)
             if owner not in (job.index, UNKNOWN):
-                seen_at = _cheap_time(line)
-                if seen_at is None or seen_at >= replayer.next_due:
-                    _advance_if_valid(replayer, line)
+                clock = clock or _valid_time(line)
+                if clock is not None:
+                    replayer.advance(clock)
                     flush(line_number)
                 continue
+            if clock is not None:
+                replayer.advance(clock)  # the clock follows every readable occurred_at, as in every worker
             try:
                 checkin = CheckinSubmitted.model_validate_json(line)
             except ValidationError as exc:
                 if owner == job.index or job.index == 0:
                     result.summary.invalid += 1
                     result.problems.append((line_number, summarize_validation_error(exc)))
+                flush(line_number)
                 continue
             if owner == UNKNOWN and owner_of(str(checkin.client_id), job.workers) != job.index:
                 replayer.advance(checkin.occurred_at)
@@ -130,8 +136,9 @@ def show_progress(lines: int, share: float, done: bool = False) -> None:
     sys.stderr.flush()
 
 
-def _advance_if_valid(replayer: Replayer, line: bytes) -> None:
+def _valid_time(line: bytes) -> datetime | None:
+    """occurred_at of a line the quick reading could not time: only a valid check-in has one."""
     try:
-        replayer.advance(CheckinSubmitted.model_validate_json(line).occurred_at)
+        return CheckinSubmitted.model_validate_json(line).occurred_at
     except ValidationError:
-        pass
+        return None

@@ -14,21 +14,15 @@ DAY = 86400.0
 
 @dataclass
 class Replayer:
-    """A missed-check-in deadline fires at the first valid line, after it was queued, whose occurred_at is at
-    or past it (or at `--until`). That depends on each line alone, not on the lines before it, so clients can
-    be split over workers. Offline there is no processing time: `detected_at` is the observed_at.
+    """The event-time clock (`watermark`) is the latest occurred_at seen; a missed-check-in deadline fires when
+    the clock passes it. Offline there is no processing time: `detected_at` is the observed_at.
     """
 
     config: DetectorConfig
     emit: Callable[[SignalDetected], None]
     states: dict[str, ClientState] = field(default_factory=dict)
-    watermark: datetime | None = None  # the latest occurred_at seen (informational)
+    watermark: datetime | None = None
     _due: list = field(default_factory=list)  # heap of (earliest possible deadline, client_id, last event_id)
-
-    @property
-    def next_due(self) -> float:
-        """Epoch seconds before which no deadline can fire (infinity when none is queued)."""
-        return self._due[0][0] if self._due else float("inf")
 
     def feed(self, checkin: CheckinSubmitted) -> bool:
         """Judge one check-in; False when it was a redelivery (nothing changed)."""
@@ -47,8 +41,10 @@ class Replayer:
         return state is not before
 
     def advance(self, watermark: datetime) -> None:
-        """A valid line says event time reached `watermark`: report every queued deadline at or before it."""
-        self.watermark = watermark if self.watermark is None else max(self.watermark, watermark)
+        """Move the event-time clock forward (never back) and report every deadline it passes."""
+        if self.watermark is not None and watermark <= self.watermark:
+            return
+        self.watermark = watermark
         now = watermark.timestamp()
         while self._due and self._due[0][0] <= now:
             _, client_id, last_event_id = heapq.heappop(self._due)
