@@ -2,6 +2,7 @@
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,6 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.instruments import REGISTRY
+
+@lru_cache(maxsize=1024)
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA zone `name`, cached: ZoneInfo's own cache keeps only a few zones, re-reading tz files otherwise."""
+    return ZoneInfo(name)
+
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
@@ -69,7 +76,7 @@ class _CheckinFields(BaseModel):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         try:
-            ZoneInfo(value)
+            zone_named(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"not a known IANA time zone: {value!r}") from None
         return value
@@ -102,7 +109,7 @@ class _CheckinFields(BaseModel):
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return zone_named(self.timezone)
 
     @property
     def local_date(self):

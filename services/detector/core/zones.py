@@ -1,18 +1,10 @@
-"""Time zones held for the life of the process.
-
-`ZoneInfo` keeps only 8 zones strongly cached; with more zones in a cohort it re-reads tz files from disk
-for most check-ins (a fifth of replay time). Holding every zone seen here keeps its weak cache warm too,
-which also speeds up the contract's own timezone validation.
-"""
+"""Local days in the client's own time zone, with zones held for the life of the process (`zone_named`)."""
 
 from datetime import date, datetime
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
+from schemas.checkin import zone_named
 
-@lru_cache(maxsize=None)
-def zone_named(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+__all__ = ["local_day", "zone_named"]
 
 
 def local_day(moment: datetime, zone_name: str) -> date:
