@@ -12,6 +12,7 @@ from services.common.version import VERSION
 from services.detector.codec import UnusableRecord, decode_checkin, decode_state, encode_state
 from services.detector.config import DetectorSettings
 from services.detector.core import DetectorConfig, advance_clock, evaluate, load_config
+from services.detector.fetch import ShortFetchApp
 from services.detector.metrics import clock_runs_total, events_total, observe_lag, signals_total
 from services.detector.transport import FaustProducer, broker_options, send_until_acked
 
@@ -24,8 +25,8 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
     """Wire the faust app: topics, the state table, the agent, the clock and the web endpoints."""
     config = config or load_config(settings.config_file)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
-    app = faust.App(
-        "rapport-detector", **broker_options(settings), store="memory://", autodiscover=False,
+    app = ShortFetchApp(
+        "rapport-detector", **broker_options(settings), fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, store="memory://", autodiscover=False,
         topic_partitions=settings.kafka_partitions, table_standby_replicas=0, datadir=str(settings.data_dir),
         web_enabled=True, web_bind=settings.web_host, web_host=settings.web_host, web_port=settings.web_port,
         broker_session_timeout=settings.kafka_session_timeout_ms / 1000, producer_acks=-1,
