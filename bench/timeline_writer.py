@@ -90,7 +90,14 @@ async def run_writer(kafka: KafkaSettings, url: str, total: int) -> float:
         await writer.handle(records)
         clock.add(len(records))
 
-    loop = ConsumerLoop("bench-timeline", kafka, [CHECKINS], f"bench-writer-{uuid.uuid4().hex[:6]}", timed,
+    await consume_until_finished("bench-timeline", kafka, timed, clock)
+    await store.close()
+    return clock.seconds
+
+
+async def consume_until_finished(name: str, kafka: KafkaSettings, handler, clock) -> None:
+    """Run `handler` over the check-ins topic in a new consumer group until `clock` has counted every event."""
+    loop = ConsumerLoop(name, kafka, [CHECKINS], f"{name}-{uuid.uuid4().hex[:6]}", handler,
                         BatchLimits(max_records=1000))
     await loop.start()
     task = asyncio.create_task(loop.run())
@@ -98,8 +105,6 @@ async def run_writer(kafka: KafkaSettings, url: str, total: int) -> float:
     loop.stop()
     await task
     await loop.close()
-    await store.close()
-    return clock.seconds
 
 
 async def run_naive(kafka: KafkaSettings, url: str, total: int) -> float:
@@ -155,14 +160,7 @@ async def run_copy_consumer(kafka: KafkaSettings, url: str, total: int) -> float
             await conn.copy_records_to_table("scores", records=batch.scores, columns=list(ScoreRow._fields))
         clock.add(len(records))
 
-    loop = ConsumerLoop("bench-copy", kafka, [CHECKINS], f"bench-copy-{uuid.uuid4().hex[:6]}", copy_batch,
-                        BatchLimits(max_records=1000))
-    await loop.start()
-    task = asyncio.create_task(loop.run())
-    await clock.finished.wait()
-    loop.stop()
-    await task
-    await loop.close()
+    await consume_until_finished("bench-copy", kafka, copy_batch, clock)
     await conn.close()
     return clock.seconds
 

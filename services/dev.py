@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
         log_dir = root / "logs"
         try:
             state = stack.up(progress=echo)
-            env = {**os.environ, **state.env, "KAFKA_SESSION_TIMEOUT_MS": "6000", "PYTHONUNBUFFERED": "1"}
+            env = {**os.environ, **state.service_env, "PYTHONUNBUFFERED": "1"}
             kafka = KafkaSettings(kafka_bootstrap_servers=state.kafka.url)
             asyncio.run(wait_for_broker(kafka))
             asyncio.run(ensure_topics(kafka))

@@ -4,16 +4,15 @@ import asyncio
 import os
 import shutil
 import tempfile
-import uuid
 from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
 
-from migrations.runner import upgrade
 from services.common.kafka import ensure_topics, wait_for_broker
 from services.common.settings import DatabaseSettings, KafkaSettings
-from services.common.stack import LocalStack, create_database, drop_database, free_port
+from services.common.stack import LocalStack, free_port
+from tests.helpers import migrated_database
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
@@ -54,11 +53,8 @@ def kafka_settings(stack) -> KafkaSettings:
 @pytest.fixture(scope="session")
 def database_url(stack) -> str:
     """A fresh, migrated database of this session's own, dropped at the end."""
-    name = f"rapport_test_{uuid.uuid4().hex[:10]}"
-    url = create_database(stack.postgres.url, name)
-    upgrade(url)
-    yield url
-    drop_database(stack.postgres.url, name)
+    with migrated_database(stack.postgres.url, "rapport_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -67,14 +63,9 @@ def database_settings(database_url) -> DatabaseSettings:
 
 
 @pytest.fixture(scope="session")
-def service_env(kafka_settings, database_url) -> dict[str, str]:
+def service_env(stack, kafka_settings, database_url) -> dict[str, str]:
     """Environment for services started as processes in integration and e2e tests."""
-    return {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.kafka_bootstrap_servers,
-        "KAFKA_SESSION_TIMEOUT_MS": "6000",
-        "DATABASE_URL": database_url,
-        "PYTHONUNBUFFERED": "1",
-    }
+    return stack.service_env | {"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
 
 
 @pytest.fixture

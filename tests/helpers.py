@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +164,18 @@ class ServiceProcess:
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+
+@contextmanager
+def migrated_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A fresh database with the schema at head on the session's server, dropped afterwards."""
+    from migrations.runner import upgrade
+    from services.common.stack import create_database, drop_database
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    url = create_database(server_url, name)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_database(server_url, name)

@@ -26,10 +26,11 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
     config = config or load_config(settings.config_file)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
     app = ShortFetchApp(
-        "rapport-detector", **broker_options(settings), fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, store="memory://", autodiscover=False,
+        settings.app_id, **broker_options(settings), fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, store="memory://", autodiscover=False,
         topic_partitions=settings.kafka_partitions, table_standby_replicas=0, datadir=str(settings.data_dir),
         web_enabled=True, web_bind=settings.web_host, web_host=settings.web_host, web_port=settings.web_port,
         broker_session_timeout=settings.kafka_session_timeout_ms / 1000, producer_acks=-1,
+        recovery_consistency_check=settings.recovery_consistency_check,
     )
     checkins = app.topic(CHECKINS, key_serializer="raw", value_serializer="raw")
     signals_topic = app.topic(SIGNALS, key_serializer="raw", value_serializer="raw")

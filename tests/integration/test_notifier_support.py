@@ -10,24 +10,20 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert, select
 
-from migrations.runner import upgrade
 from schemas.signal import Severity, SignalDetected, SignalKind, signal_id_for
 from schemas.topics import SIGNALS
 from services.common.db import make_engine
 from services.common.kafka import make_producer
 from services.common.settings import DatabaseSettings
-from services.common.stack import create_database, drop_database, free_port
+from services.common.stack import free_port
 from services.common.tables import alert_events, alerts, care_team_members, clients, therapists
-from tests.helpers import ServiceProcess
+from tests.helpers import ServiceProcess, migrated_database
 
 
 @pytest.fixture(scope="module")
 def notifier_database_url(stack) -> str:
-    name = f"rapport_notifier_{uuid.uuid4().hex[:10]}"
-    url = create_database(stack.postgres.url, name)
-    upgrade(url)
-    yield url
-    drop_database(stack.postgres.url, name)
+    with migrated_database(stack.postgres.url, "rapport_notifier") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,11 @@ import uuid
 import pytest
 from sqlalchemy import func, select, text
 
-from migrations.runner import upgrade
 from schemas.topics import CHECKINS
 from services.common.db import make_engine
 from services.common.settings import DatabaseSettings
-from services.common.stack import create_database, drop_database
 from services.common.tables import checkins, scores
+from tests.helpers import migrated_database
 from tests.integration.test_timeline_writer import checkin, publish
 
 pytestmark = pytest.mark.integration
@@ -23,11 +22,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def fresh_database(stack):
     """A migrated database nobody else writes to, so a rebuild may empty it."""
-    name = f"rapport_timeline_{uuid.uuid4().hex[:8]}"
-    url = create_database(stack.postgres.url, name)
-    upgrade(url)
-    yield url
-    drop_database(stack.postgres.url, name)
+    with migrated_database(stack.postgres.url, "rapport_timeline") as url:
+        yield url
 
 
 def rapport(*args: str, env: dict) -> subprocess.CompletedProcess:

@@ -13,12 +13,11 @@ from sqlalchemy import func, insert, make_url, select
 from schemas.topics import ALERTS, CHECKINS, DLQ, SIGNALS
 from services.common.db import make_engine
 from services.common.kafka import make_producer
-from migrations.runner import upgrade
 from services.common.settings import DatabaseSettings
-from services.common.stack import create_database, drop_database, free_port
+from services.common.stack import free_port
 from services.common.tables import alert_events, alerts, checkins, scores, signals
 from services.timeline.store import plain_dsn
-from tests.helpers import ServiceProcess, TopicRecorder, wait_until
+from tests.helpers import ServiceProcess, TopicRecorder, migrated_database, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -51,11 +50,8 @@ def alert_step(client_id: uuid.UUID, alert_id: uuid.UUID, signal_id: str) -> dic
 @pytest.fixture(scope="module")
 def timeline_database_url(stack):
     """A database of these tests' own: a writer started by another test (the e2e system) never writes here."""
-    name = f"rapport_timeline_{uuid.uuid4().hex[:8]}"
-    url = create_database(stack.postgres.url, name)
-    upgrade(url)
-    yield url
-    drop_database(stack.postgres.url, name)
+    with migrated_database(stack.postgres.url, "rapport_timeline") as url:
+        yield url
 
 
 @pytest.fixture
