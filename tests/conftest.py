@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.common.kafka import ensure_topics, wait_for_broker
+from services.common.kafka import ensure_topics, make_producer, wait_for_broker
 from services.common.settings import DatabaseSettings, KafkaSettings
 from services.common.stack import LocalStack, free_port
 from tests.helpers import migrated_database
@@ -66,6 +66,15 @@ def database_settings(database_url) -> DatabaseSettings:
 def service_env(stack, kafka_settings, database_url) -> dict[str, str]:
     """Environment for services started as processes in integration and e2e tests."""
     return stack.service_env | {"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture
+async def producer(kafka_settings):
+    """A started producer (acks=all) on the session's broker."""
+    producer = make_producer(kafka_settings)
+    await producer.start()
+    yield producer
+    await producer.stop()
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ import httpx
 import pytest
 
 from schemas.topics import CHECKINS, SIGNALS
-from services.common.kafka import make_producer
 from services.common.stack import free_port
 from tests.helpers import ServiceProcess, TopicRecorder, wait_until
 
-pytestmark = pytest.mark.integration
+# Known flake on the embedded broker only: Tansu reports a partition's end as the last batch's base offset,
+# so faust's changelog recovery after a restart or rebalance can stop short; a rerun starts clean.
+pytestmark = [pytest.mark.integration, pytest.mark.flaky(reruns=2)]
 
 
 def event(client_id, answers, days_ago=0.0, **extra) -> dict:
@@ -28,14 +29,6 @@ def brs(score: int) -> list[dict]:
 
 
 MOOD = [{"instrument": "mood", "item": 1, "value": 5}]
-
-
-@pytest.fixture
-async def producer(kafka_settings):
-    producer = make_producer(kafka_settings)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 async def publish(producer, *events) -> None:

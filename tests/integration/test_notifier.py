@@ -20,7 +20,7 @@ from services.common.kafka import DLQ_REASON
 from services.common.tables import access_audit, alert_events, alerts
 from tests.helpers import TopicRecorder, wait_until
 from tests.integration.test_notifier_support import (  # noqa: F401 - fixtures
-    alert_rows, engine, event_rows, make_signal, notifier_database_url, notifier_env, of_client, producer, seed_team,
+    alert_rows, engine, event_rows, make_signal, notifier_database_url, notifier_env, of_client, seed_team,
     send, start_notifier,
 )
 

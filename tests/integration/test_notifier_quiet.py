@@ -9,7 +9,7 @@ from schemas.signal import Severity, SignalKind
 from services.common.alerts import alert_id_for, transition
 from tests.helpers import wait_until
 from tests.integration.test_notifier_support import (  # noqa: F401 - fixtures
-    alert_rows, engine, event_rows, make_signal, notifier_database_url, notifier_env, producer, seed_team, send,
+    alert_rows, engine, event_rows, make_signal, notifier_database_url, notifier_env, seed_team, send,
     start_notifier,
 )
 from tests.integration.test_notifier_webhook import SECRET, deliveries_of, receiver  # noqa: F401 - fixture

@@ -10,7 +10,7 @@ from schemas.topics import ALERTS
 from services.common.stack import free_port
 from tests.helpers import TopicRecorder, wait_until
 from tests.integration.test_notifier_support import (  # noqa: F401 - fixtures
-    alert_rows, engine, event_rows, make_signal, notifier_database_url, notifier_env, of_client, producer, seed_team,
+    alert_rows, engine, event_rows, make_signal, notifier_database_url, notifier_env, of_client, seed_team,
     notifier_process, send, start_notifier,
 )
 

@@ -13,7 +13,6 @@ from sqlalchemy import insert, select
 from schemas.signal import Severity, SignalDetected, SignalKind, signal_id_for
 from schemas.topics import SIGNALS
 from services.common.db import make_engine
-from services.common.kafka import make_producer
 from services.common.settings import DatabaseSettings
 from services.common.stack import free_port
 from services.common.tables import alert_events, alerts, care_team_members, clients, therapists
@@ -54,14 +53,6 @@ async def engine(notifier_database_url):
     engine = make_engine(DatabaseSettings(database_url=notifier_database_url))
     yield engine
     await engine.dispose()
-
-
-@pytest.fixture
-async def producer(kafka_settings):
-    producer = make_producer(kafka_settings)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 async def seed_team(engine, roles=("primary", "member", "escalation")) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:

@@ -20,7 +20,7 @@ from services.common.tables import webhook_deliveries
 from services.notifier.core.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.helpers import wait_until
 from tests.integration.test_notifier_support import (  # noqa: F401 - fixtures
-    engine, make_signal, notifier_database_url, notifier_env, producer, seed_team, send, start_notifier,
+    engine, make_signal, notifier_database_url, notifier_env, seed_team, send, start_notifier,
 )
 
 pytestmark = pytest.mark.integration
