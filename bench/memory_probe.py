@@ -30,21 +30,24 @@ def build(out: Path, clients: int, days: int, seed: int) -> None:
         states[event["client_id"]], _ = evaluate(states.get(event["client_id"]), checkin, now, config)
     with out.open("w") as f:
         for index, (client, state) in enumerate(states.items()):
-            f.write(json.dumps({"client_id": client, "value": encode_state(index % 6, state).decode()}) + "\n")
+            f.write(json.dumps({"client_id": client, "value": encode_state(index % 6, state).hex()}) + "\n")
 
 
 def hold(templates: Path, clients: int, kind: str) -> dict:
-    saved = [json.loads(line) for line in templates.open()]
+    from services.detector.codec import decode_state, encode_state
+
+    saved = [decode_state(bytes.fromhex(json.loads(line)["value"])) for line in templates.open()]
     gc.collect()
     before = psutil.Process().memory_info().rss
     table: dict = {}
     for i in range(clients):
-        template = saved[i % len(saved)]
+        partition, template = saved[i % len(saved)]
         client = str(uuid.uuid5(BENCH_NAMESPACE, f"held-{i}"))
         if kind == "bare":
             table[client] = 30  # the bare agent's Table: one count per client
         else:
-            table[client.encode()] = template["value"].replace(template["client_id"], client).encode()
+            template.client_id = client  # the saved state under a new client id, encoded as the Table holds it
+            table[client.encode()] = encode_state(partition, template)
     gc.collect()
     grown = psutil.Process().memory_info().rss - before
     serialised = sum(len(k) + (len(v) if isinstance(v, bytes) else len(str(v))) for k, v in table.items())

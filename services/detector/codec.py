@@ -1,12 +1,16 @@
 """Decoding records and encoding table values: the edge between Kafka bytes and the pure core."""
 
 import json
+import struct
 
 from pydantic import ValidationError
 
 from schemas.checkin import CheckinSubmitted
 from schemas.errors import summarize_validation_error
-from services.detector.core.state import ClientState
+from services.detector.core.state import ClientState, from_legacy_json
+
+VALUE_FORMAT = 1
+_HEAD = struct.Struct("<BH")  # value format, partition
 
 
 class UnusableRecord(ValueError):
@@ -26,10 +30,16 @@ def decode_checkin(value: bytes | None) -> CheckinSubmitted:
 
 
 def encode_state(partition: int, state: ClientState) -> bytes:
-    """Table value: the client's state plus the partition it lives on (the live clock only ticks owned ones)."""
-    return json.dumps({"partition": partition, "state": state.to_dict()}, separators=(",", ":")).encode()
+    """Table value: the partition the client lives on (the live clock only ticks owned ones), then its state."""
+    return _HEAD.pack(VALUE_FORMAT, partition) + state.to_bytes()
 
 
 def decode_state(raw: bytes) -> tuple[int, ClientState]:
-    data = json.loads(raw)
-    return data["partition"], ClientState.from_dict(data["state"])
+    """A Table value; the JSON values of earlier versions are still read, so an upgrade keeps every state."""
+    if raw[:1] == b"{":
+        data = json.loads(raw)
+        return data["partition"], from_legacy_json(data["state"])
+    version, partition = _HEAD.unpack_from(raw)
+    if version != VALUE_FORMAT:
+        raise ValueError(f"unknown detector table value format {version}")
+    return partition, ClientState.from_bytes(raw[_HEAD.size:])

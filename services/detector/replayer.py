@@ -33,11 +33,11 @@ class Replayer:
         self.states[client_id] = state
         for signal in signals:
             self.emit(signal)
-        if state is not before and state.entries and state.missed_after != state.entries[-1].event_id:
+        if state is not before and state.entries and not state.missed_reported:
             last = state.entries[-1]
             # A cheap lower bound; the exact deadline (median gap, timezone) is computed when it comes due.
             lower_bound = last.t + self.config.for_client(client_id).engagement.min_gap_days * DAY
-            heapq.heappush(self._due, (lower_bound, client_id, last.event_id))
+            heapq.heappush(self._due, (lower_bound, client_id, state.last_event_id))
         return state is not before
 
     def advance(self, watermark: datetime) -> None:
@@ -49,7 +49,7 @@ class Replayer:
         while self._due and self._due[0][0] <= now:
             _, client_id, last_event_id = heapq.heappop(self._due)
             state = self.states[client_id]
-            if not state.entries or state.entries[-1].event_id != last_event_id:
+            if state.last_event_id != last_event_id:
                 continue  # the client checked in again since: that check-in queued its own deadline
             deadline = missed_deadline(state, self.config.for_client(client_id).engagement)
             if deadline is None:

@@ -35,16 +35,16 @@ def check_missed(state: ClientState, watermark: datetime, now: datetime | None,
     `now` is the processing time for `detected_at`; offline (None) it is the deadline itself.
     """
     last = state.entries[-1] if state.entries else None
-    if last is None or state.missed_after == last.event_id or watermark.timestamp() < last.t + rules.min_gap_days * DAY:
+    if last is None or state.missed_reported or watermark.timestamp() < last.t + rules.min_gap_days * DAY:
         return []  # the cheap checks first: this runs for every check-in
     deadline = missed_deadline(state, rules)
     if deadline is None or watermark < deadline:
         return []
-    state.missed_after = last.event_id
+    state.missed_reported = True
     gap = expected_gap_days(state, rules)
     silent_days = (deadline.timestamp() - last.t) / DAY
     evidence = {"days_since_last": silent_days, "allowed_gap_days": gap, "prior_checkins": len(state.entries),
                 "last_checkin_at": datetime.fromtimestamp(last.t, UTC).isoformat(), "timezone": state.timezone}
     summary = f"No check-in for {silent_days:.1f} days (their rhythm allows up to {gap:.1f} days)."
     return [make_signal(state.client_id, SignalKind.ENGAGEMENT_MISSED_CHECKINS, Severity.LOW, deadline, now or deadline,
-                        [last.event_id], evidence, summary)]
+                        [state.last_event_id], evidence, summary)]

@@ -11,7 +11,7 @@ from services.detector.core.engagement import check_missed
 from services.detector.core.mood import chart_mood
 from services.detector.core.resilience import judge_brs
 from services.detector.core.risk import acute_risk, crisis_language
-from services.detector.core.state import EMITTED_KEPT, ClientState, Entry
+from services.detector.core.state import EMITTED_KEPT, ClientState, Entry, event_key, event_time, signal_key
 from services.detector.core.zones import local_day
 
 DAY = 86400.0
@@ -22,9 +22,9 @@ def _remember(state: ClientState, signals: list[SignalDetected]) -> list[SignalD
     """Drop signals emitted before (a late or repeated judgement never re-fires) and remember the new ones."""
     if not signals:
         return signals
-    fresh = [s for s in signals if str(s.signal_id) not in state.emitted]
+    fresh = [s for s in signals if signal_key(s.signal_id) not in state.emitted]
     for signal in fresh:
-        state.emitted.append(str(signal.signal_id))
+        state.emitted.append(signal_key(signal.signal_id))
         if signal.kind is SignalKind.RESILIENCE_RELIABLE_IMPROVEMENT:
             state.improvements.append(signal.observed_at.timestamp())
     del state.emitted[:-EMITTED_KEPT]
@@ -52,8 +52,8 @@ def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime
     """
     client_id = str(checkin.client_id)
     event_id = str(checkin.event_id)
-    t = checkin.occurred_at.timestamp()
-    if state is not None and state.has_event(event_id, t):
+    t = event_time(checkin.occurred_at.timestamp())
+    if state is not None and state.has_event(event_key(event_id), t):
         return state, []
     config = config.for_client(client_id)
     state = state.copy() if state is not None else ClientState(client_id, checkin.timezone)
@@ -86,7 +86,9 @@ def _judge_trends(state: ClientState, checkin: CheckinSubmitted, t: float, event
     if mood is not None:
         signals += chart_mood(state, checkin, local_day(checkin.occurred_at, checkin.timezone), mood, now,
                               config.mood)
-    state.entries.insert(index, Entry(t, event_id, brs, brs_drop, srs, srs_rupture))
+    if index == len(state.entries):  # the latest check-in: a new gap starts after it
+        state.last_event_id, state.missed_reported = event_id, False
+    state.entries.insert(index, Entry(t, event_key(event_id), brs, brs_drop, srs, srs_rupture))
     _trim(state, config)
     return signals
 

@@ -11,8 +11,10 @@ from tests.unit.detector.builders import checkin, mood, run
 CONFIG = DetectorConfig()
 
 
-def daily(client, days, timezone="Europe/Berlin", every=1.0):
-    return run([checkin(client, d * every, mood(6), timezone) for d in range(days)], CONFIG)[0]
+def daily(client, days, timezone="Europe/Berlin", every=1.0, last_event_id=None):
+    checkins = [checkin(client, d * every, mood(6), timezone) for d in range(days - 1)]
+    checkins.append(checkin(client, (days - 1) * every, mood(6), timezone, event_id=last_event_id))
+    return run(checkins, CONFIG)[0]
 
 
 @pytest.mark.parametrize(("timezone", "deadline_utc"), [
@@ -22,8 +24,8 @@ def daily(client, days, timezone="Europe/Berlin", every=1.0):
     ("Asia/Tokyo", datetime(2026, 1, 13, 15, 0, tzinfo=UTC)),  # 19:00 UTC is already Tue 04:00 in Tokyo
 ])
 def test_deadline_is_local_midnight_after_three_days(timezone, deadline_utc):
-    client = uuid.uuid4()
-    state = daily(client, 5, timezone)
+    client, last = uuid.uuid4(), uuid.uuid4()
+    state = daily(client, 5, timezone, last_event_id=last)
     assert missed_deadline(state, CONFIG.engagement) == deadline_utc
     quiet, signals = advance_clock(state, str(client), deadline_utc - timedelta(seconds=1), CONFIG)
     assert signals == []
@@ -31,7 +33,7 @@ def test_deadline_is_local_midnight_after_three_days(timezone, deadline_utc):
     assert len(signals) == 1
     signal = signals[0]
     assert signal.kind == "engagement.missed_checkins" and signal.severity == "low"
-    assert signal.observed_at == deadline_utc and signal.trigger_event_ids == [uuid.UUID(state.entries[-1].event_id)]
+    assert signal.observed_at == deadline_utc and signal.trigger_event_ids == [last]
     assert signal.evidence["allowed_gap_days"] == 3.0 and signal.evidence["prior_checkins"] == 5
     assert advance_clock(late, str(client), deadline_utc + timedelta(days=5), CONFIG)[1] == []  # once per gap
 

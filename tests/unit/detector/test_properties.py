@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from schemas.checkin import Answer
 from schemas.signal import SignalKind
 from services.detector.core import DetectorConfig, evaluate
+from services.detector.core.state import event_time
 from services.detector.replay import Replayer
 from tests.unit.detector.builders import brs, checkin, mood, srs
 
@@ -109,7 +110,7 @@ def test_a_late_checkin_raises_its_own_risk_and_never_refires(stream, data):
     if late.note == NOTES[1]:
         assert SignalKind.RISK_LANGUAGE in own
     # An episode already reported by a later check-in is never reported again by the late one.
-    t = late.occurred_at.timestamp()
+    t = event_time(late.occurred_at.timestamp())  # as the state keeps it: to the millisecond
     brs_next, srs_next = next_after(state, t, "brs"), next_after(state, t, "srs")
     if SignalKind.RESILIENCE_LOW in own:
         assert brs_next is None or brs_next.brs >= CONFIG.resilience.low_cutoff
