@@ -1,5 +1,6 @@
 """Composition root of the live detector: a faust agent over check-ins, client state in a Table, a clock timer."""
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -9,12 +10,13 @@ import faust
 from schemas.topics import CHECKINS, SIGNALS
 from services.common.kafka import send_to_dlq
 from services.common.version import VERSION
-from services.detector.codec import UnusableRecord, decode_checkin, decode_state, encode_state
+from services.detector.batch import ClientStates, judge_batch
+from services.detector.codec import UnusableRecord, decode_checkin
 from services.detector.config import DetectorSettings
-from services.detector.core import DetectorConfig, advance_clock, evaluate, load_config
+from services.detector.core import DetectorConfig, advance_clock, load_config
 from services.detector.fetch import ShortFetchApp
-from services.detector.metrics import clock_runs_total, events_total, observe_lag, signals_total
-from services.detector.transport import FaustProducer, broker_options, send_until_acked
+from services.detector.metrics import batches_total, clock_runs_total, events_total, observe_lag, signals_total
+from services.detector.transport import FaustProducer, broker_options, send_all_until_acked
 
 log = logging.getLogger(__name__)
 SERVICE = "detector"
@@ -37,59 +39,59 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
     states = app.Table(STATE_TABLE, default=None, key_type=bytes, value_type=bytes,
                        partitions=settings.kafka_partitions)
     dlq_producer = FaustProducer(app)
+    client_states = ClientStates(states, settings.state_cache_clients)
+    state_lock = asyncio.Lock()  # the agent and the clock each read, judge, publish and write a state in one go
 
     async def publish(signals) -> None:
+        await send_all_until_acked(signals_topic, [signal.to_kafka() for signal in signals])
         for signal in signals:
-            key, value = signal.to_kafka()
-            await send_until_acked(signals_topic, key, value)
             signals_total.inc(kind=signal.kind.value)
             log.info("signal", extra={"client_id": str(signal.client_id), "kind": signal.kind.value,
                                       "signal_id": str(signal.signal_id), "severity": signal.severity.value})
 
+    async def dead_letter(event, reason: str) -> None:
+        message = event.message
+        record = SimpleNamespace(topic=message.topic, partition=message.partition, offset=message.offset,
+                                 key=event.key, value=event.value)
+        await send_to_dlq(dlq_producer, record, reason, SERVICE)
+
     @app.agent(checkins, name="detect")
     async def detect(stream):
-        async for event in stream.events():
-            message = event.message
-            try:
-                checkin = decode_checkin(event.value)
-            except UnusableRecord as exc:
-                record = SimpleNamespace(topic=message.topic, partition=message.partition, offset=message.offset,
-                                         key=event.key, value=event.value)
-                await send_to_dlq(dlq_producer, record, str(exc), SERVICE)
-                continue
-            key = str(checkin.client_id).encode()
-            stored = states.get(key)
-            state = decode_state(stored)[1] if stored is not None else None
-            try:
-                new_state, signals = evaluate(state, checkin, datetime.now(UTC), config)
-            except Exception as exc:  # noqa: BLE001 - a bug must not stall the partition; the record is kept
-                log.error("check-in could not be judged", extra={"event_id": str(checkin.event_id),
-                                                                 "error": type(exc).__name__})
-                record = SimpleNamespace(topic=message.topic, partition=message.partition, offset=message.offset,
-                                         key=event.key, value=event.value)
-                await send_to_dlq(dlq_producer, record, f"detector failed on this check-in: {type(exc).__name__}",
-                                  SERVICE)
-                continue
-            await publish(signals)
-            if new_state is not state:
-                states[key] = encode_state(message.partition, new_state)
-            events_total.inc()
+        # Events are acked only once their signals are acknowledged and their state is written, so a crash
+        # mid-batch redelivers them (same signal ids) and the offset never passes an unjudged check-in.
+        async for events in stream.noack_take(settings.batch_max_events, within=settings.batch_wait_ms / 1000):
+            valid = []
+            for index, event in enumerate(events):
+                try:
+                    valid.append((index, event.message.partition, decode_checkin(event.value)))
+                except UnusableRecord as exc:
+                    await dead_letter(event, str(exc))
+            async with state_lock:
+                judged = judge_batch(valid, client_states, config, lambda: datetime.now(UTC))
+                await publish(judged.signals)  # durable before the state that remembers them
+                client_states.save_all(judged.changed, judged.untrusted)
+            for index, error in judged.failed:
+                await dead_letter(events[index], f"detector failed on this check-in: {error}")
+            events_total.inc(judged.judged)
+            batches_total.inc()
+            for event in events:
+                await stream.ack(event)
 
     @app.timer(interval=settings.clock_interval_s)
     async def missed_checkins_clock():
         """Advance the clock to now for the clients of the partitions this worker owns."""
         now = datetime.now(UTC)
         owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == CHECKINS}
-        for key, stored in list(states.items()):
-            partition, state = decode_state(stored)
-            if partition not in owned:
-                continue
-            new_state, signals = advance_clock(state, state.client_id, now, config, now)
-            if signals:
-                await publish(signals)
-                value = encode_state(partition, new_state)
-                states.data[key] = value  # outside an event: write the store and its changelog ourselves
-                states.send_changelog(partition, key, value)
+        for key in list(states.data.keys()):
+            async with state_lock:
+                loaded = client_states.load(key)  # read under the lock: the agent may have written it meanwhile
+                if loaded is None or loaded[0] not in owned:
+                    continue
+                partition, state = loaded
+                new_state, signals = advance_clock(state, state.client_id, now, config, now)
+                if signals:
+                    await publish(signals)
+                    client_states.save(key, partition, new_state)  # outside an event: store and changelog by hand
         clock_runs_total.inc()
         observe_lag(app, CHECKINS)
 

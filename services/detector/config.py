@@ -21,6 +21,17 @@ class DetectorSettings(KafkaSettings):
     web_port: int = Field(8081, ge=0, le=65535, description="port of /healthz and /metrics")
     config_file: Path | None = Field(None, description="TOML file of rule thresholds and per-client overrides")
     clock_interval_s: float = Field(60.0, gt=0, description="how often the live clock checks missed check-ins")
+    batch_max_events: int = Field(
+        1000, ge=1, description="most check-ins the agent takes from the stream at once; each client's state is "
+        "read and written once per batch, and the batch's signals are acknowledged together",
+    )
+    batch_wait_ms: int = Field(
+        10, ge=1, description="longest the agent waits for a batch to fill; a lone check-in waits this long",
+    )
+    state_cache_clients: int = Field(
+        50_000, ge=0, description="decoded client states kept beside the Table (least recently used out; 0: "
+        "none); one is used only while the Table holds the very value it was decoded from",
+    )
     data_dir: Path = Field(Path(".rapport/detector"), description="faust's data directory (tables live in memory)")
     log_level: str = Field("INFO", description="log level of the JSON logs")
     recovery_consistency_check: bool = Field(

@@ -3,6 +3,7 @@
 from services.common.metrics import REGISTRY
 
 events_total = REGISTRY.counter("rapport_detector_events_total", "check-ins judged")
+batches_total = REGISTRY.counter("rapport_detector_batches_total", "batches of check-ins taken from the stream")
 signals_total = REGISTRY.counter("rapport_detector_signals_total", "signals emitted", ["kind"])
 clock_runs_total = REGISTRY.counter("rapport_detector_clock_runs_total", "missed-check-in clock runs")
 lag = REGISTRY.gauge("rapport_consumer_lag", "records behind the end of the assigned partitions", ["service"])

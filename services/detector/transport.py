@@ -48,3 +48,22 @@ async def send_until_acked(topic, key: bytes, value: bytes, max_backoff_s: float
                                                         "retry_in_s": delay})
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_backoff_s)
+
+
+async def send_all_until_acked(topic, records: list[tuple[bytes, bytes]]) -> None:
+    """Send every (key, value) at once and wait for all the acks; any that failed is sent again until acked.
+
+    One broker round trip for the whole batch instead of one per record. Records on one partition keep
+    their order unless one of them failed and is retried after the rest.
+    """
+    sent = []
+    for key, value in records:
+        try:
+            sent.append(await topic.send(key=key, value=value))
+        except Exception:  # noqa: BLE001 - retried below
+            sent.append(None)
+    results = await asyncio.gather(*(f for f in sent if f is not None), return_exceptions=True)
+    outcomes = iter(results)
+    for record, future in zip(records, sent):
+        if future is None or isinstance(next(outcomes), BaseException):
+            await send_until_acked(topic, *record)
