@@ -98,15 +98,22 @@ def _unique(ids) -> list[UUID]:
 
 async def care_team(conn: AsyncConnection, client_id: UUID) -> CareTeam:
     """Load the client's care team (empty when the client is unknown)."""
-    rows = await conn.execute(
-        select(care_team_members.c.therapist_id, care_team_members.c.role)
-        .where(care_team_members.c.client_id == client_id)
-        .order_by(care_team_members.c.therapist_id)
-    )
-    by_role: dict[str, list[UUID]] = {"primary": [], "member": [], "escalation": []}
-    for therapist_id, role in rows:
-        by_role.setdefault(role, []).append(therapist_id)
-    return CareTeam(tuple(by_role["primary"]), tuple(by_role["member"]), tuple(by_role["escalation"]))
+    return (await care_teams(conn, [client_id]))[client_id]
+
+
+async def care_teams(conn: AsyncConnection, client_ids: Iterable[UUID]) -> dict[UUID, CareTeam]:
+    """Load the care teams of many clients in one query (an empty team for an unknown client)."""
+    wanted = list(dict.fromkeys(client_ids))
+    by_client: dict[UUID, dict[str, list[UUID]]] = {c: {"primary": [], "member": [], "escalation": []} for c in wanted}
+    if wanted:
+        rows = await conn.execute(
+            select(care_team_members.c.client_id, care_team_members.c.therapist_id, care_team_members.c.role)
+            .where(care_team_members.c.client_id.in_(wanted))
+            .order_by(care_team_members.c.client_id, care_team_members.c.therapist_id)
+        )
+        for client_id, therapist_id, role in rows:
+            by_client[client_id].setdefault(role, []).append(therapist_id)
+    return {c: CareTeam(tuple(r["primary"]), tuple(r["member"]), tuple(r["escalation"])) for c, r in by_client.items()}
 
 
 async def recipients_for(conn: AsyncConnection, client_id: UUID, severity: Severity | str) -> list[UUID]:
@@ -126,15 +133,22 @@ def event_for(alert: Row, transition: AlertTransition, state: AlertState, actor:
 
 async def record_event(conn: AsyncConnection, event: AlertEvent) -> bool:
     """Insert the `alert_events` row for `event`; False when it was already there."""
+    return bool(await record_events(conn, [event]))
+
+
+async def record_events(conn: AsyncConnection, events: list[AlertEvent]) -> set[UUID]:
+    """Insert the `alert_events` rows of many steps in one statement; return the event ids that were new."""
+    if not events:
+        return set()
     inserted = await conn.execute(
         pg_insert(alert_events)
-        .values(event_id=event.event_id, alert_id=event.alert_id, client_id=event.client_id,
-                transition=event.transition.value, state=event.state.value, actor=event.actor, note=event.note,
-                recipients=event.recipients, occurred_at=event.occurred_at)
+        .values([{"event_id": e.event_id, "alert_id": e.alert_id, "client_id": e.client_id,
+                  "transition": e.transition.value, "state": e.state.value, "actor": e.actor, "note": e.note,
+                  "recipients": e.recipients, "occurred_at": e.occurred_at} for e in events])
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(alert_events.c.event_id)
     )
-    return inserted.first() is not None
+    return set(inserted.scalars())
 
 
 async def transition(conn: AsyncConnection, alert_id: UUID, transition: AlertTransition | str, actor: UUID,
