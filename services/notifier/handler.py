@@ -1,4 +1,9 @@
-"""Signals in, alerts out: decode each record, open its alert under the policy, publish the `opened` step."""
+"""Signals in, alerts out: decode a batch, open its alerts under the policy in one transaction, publish the steps.
+
+The batch is written with one statement per table (`AlertStore.open_alerts`), so its cost hardly grows with
+its size; only when PostgreSQL refuses one of its signals (SQLSTATE class 22) is it redone one signal at a
+time, in savepoints, to dead-letter exactly the refused ones.
+"""
 
 import logging
 from collections.abc import Callable
@@ -14,7 +19,7 @@ from schemas.signal import SignalDetected
 from schemas.topics import ALERTS
 from services.common.kafka import send_to_dlq
 from services.common.metrics import REGISTRY
-from services.notifier.adapters.store import AlertStore
+from services.notifier.adapters.store import AlertStore, Opened
 from services.notifier.core import AlertPolicy, Decision
 
 SERVICE = "notifier"
@@ -43,23 +48,33 @@ class SignalHandler:
         self.store, self.policy, self.producer, self.clock = store, policy, producer, clock
 
     async def __call__(self, records: list[ConsumerRecord]) -> None:
-        opened: list[tuple[AlertEvent, Decision | None]] = []
-        async with self.store.transaction() as conn:
-            for record in records:
-                signal = await self._decode(record)
-                if signal is None:
-                    continue
-                try:
-                    opened.append(await self.store.open_alert(conn, signal, self.policy, self.clock()))
-                except DBAPIError as exc:
-                    if not _is_data_exception(exc):
-                        raise  # transient (database down, lock timeout): the loop retries the batch
-                    await send_to_dlq(self.producer, record, f"signal not storable: SQLSTATE {_sqlstate(exc)}", SERVICE)
+        decoded = [(record, signal) for record in records if (signal := await self._decode(record)) is not None]
+        now = self.clock()
+        try:
+            async with self.store.transaction() as conn:
+                opened = await self.store.open_alerts(conn, [signal for _, signal in decoded], self.policy, now)
+        except DBAPIError as exc:
+            if not _is_data_exception(exc):
+                raise  # transient (database down, lock timeout): the loop retries the batch
+            opened = await self._one_by_one(decoded, now)
         for event, decision in opened:
             if decision is not None:
                 _count_and_log(event, decision)
         # Redelivered signals republish their stored `opened` step: same event id, consumers are idempotent.
         await publish_events(self.producer, [event for event, _ in opened])
+
+    async def _one_by_one(self, decoded: list[tuple[ConsumerRecord, SignalDetected]], now: datetime) -> list[Opened]:
+        """The batch again, each signal in a savepoint: dead-letter those PostgreSQL refuses, keep the rest."""
+        opened: list[Opened] = []
+        async with self.store.transaction() as conn:
+            for record, signal in decoded:
+                try:
+                    opened.append(await self.store.open_alert(conn, signal, self.policy, now))
+                except DBAPIError as exc:
+                    if not _is_data_exception(exc):
+                        raise
+                    await send_to_dlq(self.producer, record, f"signal not storable: SQLSTATE {_sqlstate(exc)}", SERVICE)
+        return opened
 
     async def _decode(self, record: ConsumerRecord) -> SignalDetected | None:
         try:

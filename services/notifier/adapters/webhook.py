@@ -38,13 +38,16 @@ class WebhookOutbox:
     def __init__(self, url: str):
         self.url = url
 
-    async def enqueue(self, conn: AsyncConnection, event: AlertEvent, not_before: datetime | None = None) -> None:
-        """Add the delivery; `not_before` (end of quiet hours) delays its first attempt."""
-        when = {"next_attempt_at": not_before} if not_before else {}
+    async def enqueue(self, conn: AsyncConnection, pages: list[tuple[AlertEvent, datetime | None]]) -> None:
+        """Add one delivery per (step, not_before) in one statement; `not_before` (end of quiet hours) delays
+        the first attempt, None means now."""
+        if not pages:
+            return
         await conn.execute(
             pg_insert(deliveries)
-            .values(delivery_id=uuid5(DELIVERY_NAMESPACE, f"{event.event_id}|{self.url}"), event_id=event.event_id,
-                    alert_id=event.alert_id, url=self.url, payload=event.model_dump(mode="json"), **when)
+            .values([{"delivery_id": uuid5(DELIVERY_NAMESPACE, f"{event.event_id}|{self.url}"), "event_id": event.event_id,
+                      "alert_id": event.alert_id, "url": self.url, "payload": event.model_dump(mode="json"),
+                      "next_attempt_at": not_before or func.now()} for event, not_before in pages])
             .on_conflict_do_nothing(index_elements=["delivery_id"])
         )
 
