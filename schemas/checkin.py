@@ -31,6 +31,8 @@ class Answer(BaseModel):
 
     @model_validator(mode="after")
     def _valid_for_instrument(self) -> "Answer":
+        if (self.instrument, self.item, self.value) in _VALID_ANSWERS:
+            return self
         instrument = REGISTRY.get(self.instrument)
         if instrument is None:
             raise ValueError(f"unknown instrument {self.instrument!r}; known: {', '.join(sorted(REGISTRY))}")
@@ -39,7 +41,15 @@ class Answer(BaseModel):
         problem = instrument.check_value(self.value)
         if problem:
             raise ValueError(problem)
+        if len(_VALID_ANSWERS) < _VALID_ANSWERS_KEPT:
+            _VALID_ANSWERS.add((self.instrument, self.item, self.value))
         return self
+
+
+# Answers already found valid: there are few distinct ones (an item's scale has few steps), and most
+# check-ins repeat them, so the registry checks run once per distinct answer.
+_VALID_ANSWERS: set[tuple[str, int, float]] = set()
+_VALID_ANSWERS_KEPT = 50_000
 
 
 class GoalProgress(BaseModel):

@@ -30,10 +30,6 @@ BRS_REVERSED_ITEMS = (2, 4, 6)
 CSSRS_HIGHEST_RISK_ITEMS = (3, 4, 5, 6)
 
 
-def _items(answers: Iterable[Answer], instrument: str) -> dict[int, float]:
-    return {a.item: a.value for a in answers if a.instrument == instrument}
-
-
 def _all(items: dict[int, float], count: int) -> bool:
     return all(i in items for i in range(1, count + 1))
 
@@ -75,7 +71,12 @@ def _score_one(instrument: str, items: dict[int, float]) -> Score:
 
 
 def score_answers(answers: Iterable[Answer]) -> dict[str, Score]:
-    """Score every instrument present in a check-in's answers."""
-    answers = list(answers)
-    present = sorted({a.instrument for a in answers})
-    return {name: _score_one(name, _items(answers, name)) for name in present}
+    """Score every instrument present in a check-in's answers (in name order)."""
+    grouped: dict[str, dict[int, float]] = {}
+    for a in answers:
+        items = grouped.get(a.instrument)
+        if items is None:
+            grouped[a.instrument] = {a.item: a.value}
+        else:
+            items[a.item] = a.value
+    return {name: _score_one(name, grouped[name]) for name in sorted(grouped)}

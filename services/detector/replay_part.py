@@ -25,6 +25,7 @@ from services.detector.replayer import Replayer
 
 CLIENT_ID = re.compile(rb'"client_id"\s*:\s*"([^"\\]*)"')
 OCCURRED_AT = re.compile(rb'"occurred_at"\s*:\s*"([^"\\]*)"')
+CANONICAL_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 UNKNOWN = -1
 
 
@@ -54,6 +55,8 @@ def _cheap_owner(line: bytes, workers: int) -> int:
     found = CLIENT_ID.findall(line)
     if len(found) != 1:
         return UNKNOWN
+    if CANONICAL_UUID.fullmatch(found[0]):  # already written as str(UUID) writes it
+        return zlib.crc32(found[0]) % workers
     try:
         return owner_of(str(UUID(found[0].decode())), workers)
     except ValueError:
@@ -82,6 +85,8 @@ def replay_part(job: PartJob) -> PartResult:
     with open(job.input_path, "rb") as source, open(job.output_path, "w", encoding="utf-8") as sink:
 
         def flush(line_number: int) -> None:
+            if not pending:
+                return
             for key, signal in sorted((sort_key(s), s) for s in pending):
                 sink.write(f"{line_number:012d}\t{key}\t{signal.model_dump_json()}\n")
                 result.summary.count_signal(signal)
@@ -91,19 +96,26 @@ def replay_part(job: PartJob) -> PartResult:
         for line_number, line in enumerate(source, 1):
             if not line.strip():
                 continue
-            owner = _cheap_owner(line, job.workers) if job.workers > 1 else job.index
-            clock = _cheap_time(line)
-            if owner not in (job.index, UNKNOWN):
-                clock = clock or _valid_time(line)
+            if job.workers > 1:
+                owner = _cheap_owner(line, job.workers)
+                clock = _cheap_time(line)
+                if owner not in (job.index, UNKNOWN):
+                    clock = clock or _valid_time(line)
+                    if clock is not None:
+                        replayer.advance(clock)
+                        flush(line_number)
+                    continue
                 if clock is not None:
-                    replayer.advance(clock)
-                    flush(line_number)
-                continue
-            if clock is not None:
-                replayer.advance(clock)  # the clock follows every readable occurred_at, as in every worker
+                    replayer.advance(clock)  # the clock follows every readable occurred_at, as in every worker
+            else:
+                owner = job.index  # alone, a valid line's own occurred_at moves the clock in `feed`
             try:
                 checkin = CheckinSubmitted.model_validate_json(line)
             except ValidationError as exc:
+                if job.workers == 1:
+                    clock = _cheap_time(line)
+                    if clock is not None:
+                        replayer.advance(clock)  # an invalid line's readable time still moves the clock
                 if owner == job.index or job.index == 0:
                     result.summary.invalid += 1
                     result.problems.append((line_number, summarize_validation_error(exc)))

@@ -22,7 +22,8 @@ class ReplaySummary:
 
     def count_checkin(self, checkin: CheckinSubmitted) -> None:
         self.checkins += 1
-        self.client_months.add((checkin.client_id, checkin.occurred_at.year, checkin.occurred_at.month))
+        occurred_at = checkin.occurred_at
+        self.client_months.add((checkin.client_id, occurred_at.year, occurred_at.month))
 
     def count_signal(self, signal: SignalDetected) -> None:
         self.by_kind[signal.kind] += 1

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from schemas.checkin import CheckinSubmitted
 from schemas.signal import SignalDetected
-from services.detector.core import ClientState, DetectorConfig, advance_clock, evaluate, missed_deadline
+from services.detector.core import ClientState, DetectorConfig, advance_clock, missed_deadline, update
 
 DAY = 86400.0
 
@@ -28,17 +28,19 @@ class Replayer:
         """Judge one check-in; False when it was a redelivery (nothing changed)."""
         self.advance(checkin.occurred_at)
         client_id = str(checkin.client_id)
-        before = self.states.get(client_id)
-        state, signals = evaluate(before, checkin, None, self.config)
-        self.states[client_id] = state
+        state = self.states.get(client_id)
+        if state is None:
+            state = self.states[client_id] = ClientState(client_id, checkin.timezone)
+        signals = update(state, checkin, None, self.config)  # the replayer owns its states: no copies
+        if signals is None:
+            return False
         for signal in signals:
             self.emit(signal)
-        if state is not before and state.entries and not state.missed_reported:
-            last = state.entries[-1]
+        if state.entries and not state.missed_reported:
             # A cheap lower bound; the exact deadline (median gap, timezone) is computed when it comes due.
-            lower_bound = last.t + self.config.for_client(client_id).engagement.min_gap_days * DAY
+            lower_bound = state.entries[-1].t + self.config.for_client(client_id).engagement.min_gap_days * DAY
             heapq.heappush(self._due, (lower_bound, client_id, state.last_event_id))
-        return state is not before
+        return True
 
     def advance(self, watermark: datetime) -> None:
         """Move the event-time clock forward (never back) and report every deadline it passes."""

@@ -2,7 +2,7 @@
 
 from services.detector.core.config import DetectorConfig, load_config
 from services.detector.core.engagement import missed_deadline
-from services.detector.core.engine import advance_clock, evaluate
+from services.detector.core.engine import advance_clock, evaluate, update
 from services.detector.core.state import ClientState
 
-__all__ = ["ClientState", "DetectorConfig", "advance_clock", "evaluate", "load_config", "missed_deadline"]
+__all__ = ["ClientState", "DetectorConfig", "advance_clock", "evaluate", "load_config", "missed_deadline", "update"]

@@ -49,28 +49,39 @@ def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime
     """Judge one check-in against the client's history; a redelivered event_id changes nothing.
 
     `now` is the processing time for `detected_at`; None (offline) uses each signal's observed_at.
+    The input state is never changed: the result is a new state (or the same one for a redelivery).
     """
-    client_id = str(checkin.client_id)
-    event_id = str(checkin.event_id)
-    t = event_time(checkin.occurred_at.timestamp())
-    if state is not None and state.has_event(event_key(event_id), t):
+    if state is not None and state.has_event(event_key(str(checkin.event_id)), event_time(checkin.occurred_at.timestamp())):
         return state, []
-    config = config.for_client(client_id)
-    state = state.copy() if state is not None else ClientState(client_id, checkin.timezone)
+    state = state.copy() if state is not None else ClientState(str(checkin.client_id), checkin.timezone)
+    return state, update(state, checkin, now, config)
+
+
+def update(state: ClientState, checkin: CheckinSubmitted, now: datetime | None,
+           config: DetectorConfig) -> list[SignalDetected] | None:
+    """`evaluate` changing `state` in place (for a caller that owns it, like replay); None for a redelivery."""
+    event_id = str(checkin.event_id)
+    occurred_at = checkin.occurred_at
+    t, key = event_time(occurred_at.timestamp()), event_key(event_id)
+    if state.has_event(key, t):
+        return None
+    config = config.for_client(state.client_id)
     # The check-in itself proves the clock reached occurred_at: a gap it ends late is still reported.
-    signals = check_missed(state, checkin.occurred_at, now, config.engagement)
+    signals = check_missed(state, occurred_at, now, config.engagement)
     scores = score_answers(checkin.answers)
-    signals += acute_risk(checkin, scores, now, config) + crisis_language(checkin, now, config)
+    signals += acute_risk(checkin, scores, now, config)
+    if checkin.note:
+        signals += crisis_language(checkin, now, config)
     latest = state.latest
     if latest is None or t >= latest - config.history_days * DAY:  # older check-ins only get the risk rules
-        signals += _judge_trends(state, checkin, t, event_id, scores, now, config)
+        signals += _judge_trends(state, checkin, t, event_id, key, scores, now, config)
     if latest is None or t >= latest:
         state.timezone = checkin.timezone
-    return state, _remember(state, signals)
+    return _remember(state, signals)
 
 
-def _judge_trends(state: ClientState, checkin: CheckinSubmitted, t: float, event_id: str, scores, now: datetime,
-                  config: DetectorConfig) -> list[SignalDetected]:
+def _judge_trends(state: ClientState, checkin: CheckinSubmitted, t: float, event_id: str, key: int, scores,
+                  now: datetime, config: DetectorConfig) -> list[SignalDetected]:
     index = state.position(t)
     signals: list[SignalDetected] = []
     brs = scores["brs"].value if "brs" in scores else None
@@ -88,7 +99,7 @@ def _judge_trends(state: ClientState, checkin: CheckinSubmitted, t: float, event
                               config.mood)
     if index == len(state.entries):  # the latest check-in: a new gap starts after it
         state.last_event_id, state.missed_reported = event_id, False
-    state.entries.insert(index, Entry(t, event_key(event_id), brs, brs_drop, srs, srs_rupture))
+    state.entries.insert(index, Entry(t, key, brs, brs_drop, srs, srs_rupture))
     _trim(state, config)
     return signals
 
@@ -101,4 +112,5 @@ def _trim(state: ClientState, config: DetectorConfig) -> None:
     while drop < len(state.entries) - keep_last and state.entries[drop].t < horizon:
         drop += 1
     del state.entries[:drop]
-    state.improvements = [w for w in state.improvements if w >= horizon]
+    if state.improvements:
+        state.improvements = [w for w in state.improvements if w >= horizon]

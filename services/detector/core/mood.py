@@ -79,7 +79,8 @@ def chart_mood(state: ClientState, checkin: CheckinSubmitted, day: date, value: 
                rules: MoodRules) -> list[SignalDetected]:
     """Add a mood answer to its local day and judge the latest day; a late day only updates the history."""
     key = day.isoformat()
-    latest = max(state.mood_days, default=None)
+    cache = state.mood_cache  # when set, it charts the latest day
+    latest = cache[0] if cache is not None else max(state.mood_days, default=None)
     total, count = state.mood_days.get(key, (0.0, 0))
     state.mood_days[key] = [total + value, count + 1]  # replaced, never mutated: state copies stay shallow
     if latest is not None and key < latest:

@@ -27,7 +27,7 @@ def states(draw) -> ClientState:
                                                 st.floats(0, 4000), st.integers(0, 40)).map(list)))
     return ClientState(
         draw(st.one_of(st.uuids().map(str), st.text(max_size=300))), draw(st.sampled_from(["UTC", "Asia/Kolkata"])),
-        sorted(draw(st.lists(entry, max_size=80))), draw(st.dictionaries(day, day_sum, max_size=40)),
+        sorted(draw(st.lists(entry, max_size=80)), key=lambda e: e.t), draw(st.dictionaries(day, day_sum, max_size=40)),
         draw(st.booleans()), cache, draw(st.lists(times, max_size=4)), draw(st.one_of(st.none(), st.uuids().map(str))),
         draw(st.booleans()), draw(st.lists(st.integers(0, 2**64 - 1), max_size=256)))
 
