@@ -141,12 +141,10 @@ async def record_events(conn: AsyncConnection, events: list[AlertEvent]) -> set[
     if not events:
         return set()
     inserted = await conn.execute(
-        pg_insert(alert_events)
-        .values([{"event_id": e.event_id, "alert_id": e.alert_id, "client_id": e.client_id,
-                  "transition": e.transition.value, "state": e.state.value, "actor": e.actor, "note": e.note,
-                  "recipients": e.recipients, "occurred_at": e.occurred_at} for e in events])
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(alert_events.c.event_id)
+        pg_insert(alert_events).on_conflict_do_nothing(index_elements=["event_id"]).returning(alert_events.c.event_id),
+        [{"event_id": e.event_id, "alert_id": e.alert_id, "client_id": e.client_id, "transition": e.transition.value,
+          "state": e.state.value, "actor": e.actor, "note": e.note, "recipients": e.recipients,
+          "occurred_at": e.occurred_at} for e in events],
     )
     return set(inserted.scalars())
 
