@@ -4,7 +4,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import DateTime, Integer, String, column, func, select, update, values
+from sqlalchemy import DateTime, Integer, String, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -44,6 +45,9 @@ class AlertStore:
                           now: datetime) -> list[Opened]:
         """Open the alerts of a batch of signals with one statement per table, whatever the batch size.
 
+        The statements are compiled once and sent as executemany or with array parameters: a multi-row
+        VALUES statement would be compiled anew for each batch, which costs more than the round trips it saves.
+
         Returns one `Opened` per distinct signal id, in batch order. Decisions are taken in batch order and
         see the pushes decided earlier in the same batch, exactly as if the signals came one by one. A
         signal PostgreSQL refuses (SQLSTATE class 22) fails the whole statement: the caller rolls back
@@ -52,8 +56,8 @@ class AlertStore:
         signals = _first_copies(batch)
         if not signals:
             return []
-        await conn.execute(pg_insert(signals_table).values([_signal_row(s) for s in signals])
-                           .on_conflict_do_nothing(index_elements=["signal_id"]))
+        await conn.execute(pg_insert(signals_table).on_conflict_do_nothing(index_elements=["signal_id"]),
+                           [_signal_row(s) for s in signals])
         stored = await self._opened_events(conn, [alert_id_for(s.signal_id) for s in signals])
         fresh = [s for s in signals if alert_id_for(s.signal_id) not in stored]
         decisions = await self._decide(conn, fresh, policy, now)
@@ -88,9 +92,12 @@ class AlertStore:
 
     async def _nearest_pushes(self, conn: AsyncConnection, signals: list[SignalDetected]) -> list[datetime | None]:
         """Per signal, observed_at of the stored pushed alert of its client and kind nearest in event time."""
-        probe = values(column("i", Integer), column("client_id", PG_UUID(as_uuid=True)), column("kind", String),
-                       column("observed_at", DateTime(timezone=True)), name="probe").data(
-            [(i, s.client_id, s.kind.value, s.observed_at) for i, s in enumerate(signals)])
+        probe = func.unnest(
+            bindparam("i", list(range(len(signals))), ARRAY(Integer)),
+            bindparam("client_id", [s.client_id for s in signals], ARRAY(PG_UUID(as_uuid=True))),
+            bindparam("kind", [s.kind.value for s in signals], ARRAY(String)),
+            bindparam("observed_at", [s.observed_at for s in signals], ARRAY(DateTime(timezone=True))),
+        ).table_valued("i", "client_id", "kind", "observed_at").render_derived(name="probe")
         nearest = (
             select(alerts.c.observed_at)
             .where(alerts.c.client_id == probe.c.client_id, alerts.c.kind == probe.c.kind,
@@ -107,14 +114,11 @@ class AlertStore:
         if not signals:
             return []
         inserted = await conn.execute(
-            pg_insert(alerts)
-            .values([{"alert_id": alert_id_for(s.signal_id), "signal_id": s.signal_id, "client_id": s.client_id,
-                      "kind": s.kind.value, "severity": s.severity.value, "summary": s.summary,
-                      "state": AlertState.OPEN.value, "delivery": decisions[s.signal_id].delivery.value,
-                      "observed_at": s.observed_at, "created_at": now,
-                      "escalate_at": decisions[s.signal_id].escalate_at} for s in signals])
-            .on_conflict_do_nothing()
-            .returning(*alerts.c)
+            pg_insert(alerts).on_conflict_do_nothing().returning(*alerts.c),
+            [{"alert_id": alert_id_for(s.signal_id), "signal_id": s.signal_id, "client_id": s.client_id,
+              "kind": s.kind.value, "severity": s.severity.value, "summary": s.summary, "state": AlertState.OPEN.value,
+              "delivery": decisions[s.signal_id].delivery.value, "observed_at": s.observed_at, "created_at": now,
+              "escalate_at": decisions[s.signal_id].escalate_at} for s in signals],
         )
         return inserted.all()
 
@@ -165,8 +169,8 @@ class AlertStore:
         found = await conn.execute(
             select(alerts, alert_events.c.actor, alert_events.c.recipients, alert_events.c.occurred_at.label("step_at"))
             .join(alert_events, alert_events.c.alert_id == alerts.c.alert_id)
-            .where(alerts.c.alert_id.in_(alert_ids),
-                   alert_events.c.event_id.in_([alert_event_id(a, AlertTransition.OPENED) for a in alert_ids]))
+            .where(alerts.c.alert_id == any_(bindparam("alert_ids", alert_ids, ARRAY(PG_UUID(as_uuid=True)))),
+                   alert_events.c.transition == AlertTransition.OPENED.value)
         )
         return {row.alert_id: event_for(row, AlertTransition.OPENED, AlertState.OPEN, row.actor, row.step_at,
                                         list(row.recipients)) for row in found}

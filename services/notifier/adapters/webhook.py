@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid5
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -45,10 +45,11 @@ class WebhookOutbox:
             return
         await conn.execute(
             pg_insert(deliveries)
-            .values([{"delivery_id": uuid5(DELIVERY_NAMESPACE, f"{event.event_id}|{self.url}"), "event_id": event.event_id,
-                      "alert_id": event.alert_id, "url": self.url, "payload": event.model_dump(mode="json"),
-                      "next_attempt_at": not_before or func.now()} for event, not_before in pages])
-            .on_conflict_do_nothing(index_elements=["delivery_id"])
+            .values(next_attempt_at=func.coalesce(bindparam("not_before", type_=deliveries.c.next_attempt_at.type), func.now()))
+            .on_conflict_do_nothing(index_elements=["delivery_id"]),
+            [{"delivery_id": uuid5(DELIVERY_NAMESPACE, f"{event.event_id}|{self.url}"), "event_id": event.event_id,
+              "alert_id": event.alert_id, "url": self.url, "payload": event.model_dump(mode="json"),
+              "not_before": not_before} for event, not_before in pages],
         )
 
 
