@@ -1,6 +1,7 @@
 """The rows the timeline writer stores, one tuple type per table, `RowBatch` that gathers them, `WriteCounts`."""
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 from uuid import UUID
@@ -54,28 +55,58 @@ class AlertEventRow(NamedTuple):
     occurred_at: datetime
 
 
-@dataclass
 class RowBatch:
-    """Rows of many records, grouped by table; a record seen twice (a redelivery) is kept once."""
+    """Rows of many records, grouped by table; a record seen twice (a redelivery) is kept once, by primary key."""
 
-    checkins: list[CheckinRow] = field(default_factory=list)
-    scores: list[ScoreRow] = field(default_factory=list)
-    signals: list[SignalRow] = field(default_factory=list)
-    alert_events: list[AlertEventRow] = field(default_factory=list)
-    _seen: set = field(default_factory=set, repr=False)
+    __slots__ = ("checkins", "scores", "signals", "alert_events", "_checkin_keys", "_signal_ids", "_alert_event_ids")
+
+    def __init__(self, checkins: list[CheckinRow] | None = None, scores: list[ScoreRow] | None = None,
+                 signals: list[SignalRow] | None = None, alert_events: list[AlertEventRow] | None = None):
+        self.checkins, self.scores = checkins or [], scores or []
+        self.signals, self.alert_events = signals or [], alert_events or []
+        self._checkin_keys = {(row[0], row[1]) for row in self.checkins}
+        self._signal_ids = {row[0] for row in self.signals}
+        self._alert_event_ids = {row[0] for row in self.alert_events}
+
+    def next_chunk(self) -> "RowBatch":
+        """An empty batch that still skips every record this one skips: the next chunk of the same transaction."""
+        chunk = RowBatch()
+        chunk._checkin_keys, chunk._signal_ids = self._checkin_keys, self._signal_ids
+        chunk._alert_event_ids = self._alert_event_ids
+        return chunk
+
+    def has_checkin(self, event_id: UUID, occurred_at: datetime) -> bool:
+        return (event_id, occurred_at) in self._checkin_keys
+
+    def add_checkin(self, checkin: CheckinRow, scores: Iterable[ScoreRow]) -> None:
+        """A check-in with its scores (which share its key), unless that check-in is here already."""
+        key = (checkin[0], checkin[1])
+        if key not in self._checkin_keys:
+            self._checkin_keys.add(key)
+            self.checkins.append(checkin)
+            self.scores += scores
+
+    def add_signal(self, signal: SignalRow) -> None:
+        if signal[0] not in self._signal_ids:
+            self._signal_ids.add(signal[0])
+            self.signals.append(signal)
+
+    def add_alert_event(self, step: AlertEventRow) -> None:
+        if step[0] not in self._alert_event_ids:
+            self._alert_event_ids.add(step[0])
+            self.alert_events.append(step)
 
     def add(self, rows: "RowBatch") -> "RowBatch":
-        """Append one record's rows, unless a record with the same ids was added already."""
-        # A check-in's scores share its event_id, so the ids of the leading rows identify the record.
-        key = (tuple(r[0] for r in rows.checkins), tuple(r[0] for r in rows.signals),
-               tuple(r[0] for r in rows.alert_events))
-        if key in self._seen:
-            return self
-        self._seen.add(key)
-        self.checkins += rows.checkins
-        self.scores += rows.scores
-        self.signals += rows.signals
-        self.alert_events += rows.alert_events
+        """Append another batch's rows, skipping records this batch already holds."""
+        scores: dict[tuple, list[ScoreRow]] = {}
+        for score in rows.scores:
+            scores.setdefault((score[0], score[1]), []).append(score)
+        for checkin in rows.checkins:
+            self.add_checkin(checkin, scores.get((checkin[0], checkin[1]), ()))
+        for signal in rows.signals:
+            self.add_signal(signal)
+        for step in rows.alert_events:
+            self.add_alert_event(step)
         return self
 
     def __len__(self) -> int:

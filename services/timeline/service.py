@@ -9,7 +9,8 @@ from aiokafka import ConsumerRecord
 
 from services.common.metrics import REGISTRY
 from services.timeline.store import TimelineStore, is_data_error
-from services.timeline.writer import RowBatch, UnusableRecord, rows_for
+from services.timeline.rows import RowBatch
+from services.timeline.writer import UnusableRecord, add_rows, rows_for
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +40,21 @@ class TimelineWriter:
 
     async def handle(self, records: list[ConsumerRecord]) -> None:
         started = time.perf_counter()
-        parts: list[tuple[ConsumerRecord, RowBatch]] = []
+        decoded: list[ConsumerRecord] = []
         rejected: list[tuple[ConsumerRecord, str]] = []
 
         async def decoded_chunks() -> AsyncIterator[RowBatch]:
             """Decode chunk by chunk, yielding to the loop now and then so the previous chunk's insert advances."""
+            chunk = RowBatch()
             for start in range(0, len(records), self.chunk_records):
-                chunk = RowBatch()
+                chunk = chunk.next_chunk()  # a record redelivered within the batch is written once
                 for n, record in enumerate(records[start:start + self.chunk_records], 1):
                     try:
-                        rows = rows_for(record.topic, record.value)
+                        add_rows(chunk, record.topic, record.value)
                     except UnusableRecord as exc:
                         rejected.append((record, str(exc)))
                         continue
-                    parts.append((record, rows))
-                    chunk.add(rows)
+                    decoded.append(record)
                     if n % YIELD_EVERY == 0:
                         await asyncio.sleep(0)
                 yield chunk
@@ -67,8 +68,8 @@ class TimelineWriter:
             async for _ in chunks:  # decode whatever the failed transaction had not reached yet
                 pass
             log.warning("batch refused by the database, writing record by record",
-                        extra={"records": len(parts), "error": type(exc).__name__})
-            rejected += await self._write_one_by_one(parts)
+                        extra={"records": len(decoded), "error": type(exc).__name__})
+            rejected += await self._write_one_by_one(decoded)
         else:
             for table, offered in counts.offered.items():
                 rows_offered.inc(offered, table=table)
@@ -77,10 +78,11 @@ class TimelineWriter:
             await self.dead_letter(record, reason)
         batch_seconds.set(time.perf_counter() - started)
 
-    async def _write_one_by_one(self, parts: list[tuple[ConsumerRecord, RowBatch]]) -> list[tuple]:
-        outcomes = await self.store.write_each([rows for _, rows in parts])
+    async def _write_one_by_one(self, records: list[ConsumerRecord]) -> list[tuple]:
+        # Decoded again, one batch per record: this only runs after the database refused a batch.
+        outcomes = await self.store.write_each([rows_for(record.topic, record.value) for record in records])
         refused = []
-        for (record, _), error in zip(parts, outcomes):
+        for record, error in zip(records, outcomes):
             if error is not None:
                 poison_total.inc(topic=record.topic)
                 refused.append((record, f"database refused the record: {type(error).__name__} "

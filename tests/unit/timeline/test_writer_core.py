@@ -9,7 +9,7 @@ import pytest
 from schemas.topics import ALERTS, CHECKINS, DLQ, SIGNALS
 from services.timeline.sql import columns_of
 from services.timeline.store import is_data_error, plain_dsn
-from services.timeline.writer import RowBatch, UnusableRecord, rows_for
+from services.timeline.writer import RowBatch, UnusableRecord, add_rows, rows_for
 
 CLIENT = uuid.uuid4()
 
@@ -85,3 +85,19 @@ def test_only_data_errors_count_as_poison():
     assert not is_data_error(asyncpg.exceptions.InsufficientPrivilegeError("permission denied for database"))
     assert not is_data_error(ConnectionRefusedError())
     assert plain_dsn("postgresql+asyncpg://u@h/db") == "postgresql://u@h/db"
+
+
+def test_the_next_chunk_of_a_batch_skips_records_an_earlier_chunk_holds():
+    first, other = checkin(), checkin()
+    chunk = RowBatch()
+    add_rows(chunk, CHECKINS, first)
+    following = chunk.next_chunk()
+    add_rows(following, CHECKINS, first)
+    add_rows(following, CHECKINS, other)
+    assert len(chunk.checkins) == 1 and len(following.checkins) == 1 and len(following.scores) == 2
+    assert following.checkins[0].event_id != chunk.checkins[0].event_id
+
+
+def test_rows_carry_occurred_at_in_utc_and_the_same_instant():
+    row = rows_for(CHECKINS, checkin(occurred_at="2026-03-01T04:30:00+02:00")).checkins[0]
+    assert row.occurred_at.tzinfo is UTC and row.occurred_at == datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
