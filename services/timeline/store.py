@@ -1,9 +1,11 @@
 """The timeline writer's PostgreSQL adapter: one transaction per batch, chunks written while the next is decoded.
 
-A chunk's new check-ins and scores go in by binary COPY (the fastest way in); what is stored already
-(a redelivery) is left out after one indexed look-up, so a replay writes nothing twice. Signals and
-alert steps use the idempotent `unnest` inserts of `sql.py`, and so does the whole batch again when its
-COPY raced another writer storing the same rows (a rebalance, a rebuild) and hit the unique key.
+A chunk's check-ins and scores go in by binary COPY (the fastest way in). New rows are the rule, so the
+COPY is optimistic: a row stored already (a redelivery, another writer after a rebalance) hits the unique
+key, the transaction rolls back and the whole batch is written again by the idempotent `unnest` inserts of
+`sql.py` (which signals and alert steps always use). After such a conflict the store looks before copying
+(one indexed look-up per chunk leaves stored check-ins out) until a batch finds nothing stored, so a
+replay of stored records (a restart, a rebuild) does not pay for a failed COPY per batch.
 """
 
 import asyncio
@@ -33,6 +35,7 @@ class TimelineStore:
 
     def __init__(self, pool: asyncpg.Pool):
         self.pool = pool
+        self.look_before_copying = False  # set by a conflict; cleared by a batch that finds nothing stored
 
     @classmethod
     async def open(cls, database_url: str, statement_timeout_ms: int = 30_000, max_size: int = 2,
@@ -68,11 +71,15 @@ class TimelineStore:
         seen: list[RowBatch] = []
         remembered = _remember(chunks, seen)
         try:
-            return await self._write_all(remembered, bulk=True)
-        except asyncpg.UniqueViolationError:  # raced another writer (a rebalance, a rebuild): ON CONFLICT sorts it out
+            counts = await self._write_all(remembered, bulk=True)
+        except asyncpg.UniqueViolationError:  # stored already (a redelivery, a rival writer): ON CONFLICT sorts it out
+            self.look_before_copying = True
             async for _ in remembered:
                 pass
             return await self._write_all(_each(seen), bulk=False)
+        if counts.offered.get("checkins", 0) and counts.inserted["checkins"] == counts.offered["checkins"]:
+            self.look_before_copying = False
+        return counts
 
     async def _write_all(self, chunks: AsyncIterator[RowBatch], bulk: bool) -> WriteCounts:
         total = WriteCounts({}, {})
@@ -107,12 +114,15 @@ class TimelineStore:
         return outcomes
 
     async def _insert(self, conn: asyncpg.Connection, batch: RowBatch, bulk: bool = False) -> WriteCounts:
-        """Bulk: new check-ins and scores by COPY, the rest by ON CONFLICT; else everything by ON CONFLICT."""
+        """Bulk: check-ins and scores by COPY, the rest by ON CONFLICT; else everything by ON CONFLICT."""
         if not len(batch):
             return WriteCounts({}, {})
         if not bulk:
             return await self._insert_idempotent(conn, batch)
-        fresh = await self._new_checkins_and_scores(conn, batch)
+        if self.look_before_copying:
+            fresh = await self._new_checkins_and_scores(conn, batch)
+        else:
+            fresh = {"checkins": batch.checkins, "scores": batch.scores}
         for table, rows in fresh.items():
             if rows:
                 await conn.copy_records_to_table(table, records=rows, columns=COPY_COLUMNS[table])

@@ -70,3 +70,20 @@ async def test_two_writers_racing_on_the_same_rows_store_them_once(stores):
     counts = await racing
     assert counts.offered == {"checkins": 40, "scores": 80} and counts.inserted == {"checkins": 0, "scores": 0}
     assert await stored(store, client_id) == (40, 80)
+
+
+async def test_a_batch_mixing_stored_and_new_rows_writes_each_new_row_once_then_copies_optimistically_again(stores):
+    """The optimistic COPY hits the unique key, ON CONFLICT writes the batch; the store looks first until all is new."""
+    store, _ = stores
+    client_id = uuid.uuid4()
+    stored_half, new_half, later = batch_of(client_id, 20), batch_of(client_id, 20), batch_of(client_id, 20)
+    await store.write(stored_half)
+    mixed = RowBatch().add(stored_half).add(new_half).add(new_half)  # a redelivery, new rows and a duplicate
+    counts = await store.write(mixed)
+    assert counts.offered == {"checkins": 40, "scores": 80} and counts.inserted == {"checkins": 20, "scores": 40}
+    assert store.look_before_copying, "after a conflict the store checks what is stored before copying"
+    assert (await store.write(stored_half)).inserted == {"checkins": 0, "scores": 0}
+    assert store.look_before_copying, "a batch that found stored rows keeps it checking"
+    assert (await store.write(later)).inserted == {"checkins": 20, "scores": 40}
+    assert not store.look_before_copying, "a batch of new rows only goes back to copying straight away"
+    assert await stored(store, client_id) == (60, 120)
