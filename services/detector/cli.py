@@ -23,7 +23,9 @@ def replay(
     until: str = typer.Option(None, help="RFC 3339: advance the event-time clock to this instant at the end"),
     config: Path = typer.Option(None, help="TOML file of thresholds and per-client overrides"),
     progress: bool = typer.Option(True, help="show progress on stderr for long inputs"),
-    workers: int = typer.Option(1, min=1, help="processes, clients split by hash; helps only where cores are idle"),
+    workers: int = typer.Option(None, min=1, show_default=False,
+                                help="processes, clients split by hash (default: one per idle core, at most 4, "
+                                     "for inputs over 20 MB; else 1)"),
 ) -> None:
     """Replay check-ins through the detection core offline; a summary goes to stderr."""
     from services.detector.replay import run_replay

@@ -12,7 +12,7 @@ from services.detector.core.mood import chart_mood
 from services.detector.core.resilience import judge_brs
 from services.detector.core.risk import acute_risk, crisis_language
 from services.detector.core.state import EMITTED_KEPT, ClientState, Entry, event_key, event_time, signal_key
-from services.detector.core.zones import local_day
+from services.detector.core.zones import local_day_number
 
 DAY = 86400.0
 Result = tuple[ClientState, list[SignalDetected]]
@@ -95,7 +95,7 @@ def _judge_trends(state: ClientState, checkin: CheckinSubmitted, t: float, event
         srs_rupture, signals = judged.rupture, signals + judged.signals
     mood = scores["mood"].value if "mood" in scores else None
     if mood is not None:
-        signals += chart_mood(state, checkin, local_day(checkin.occurred_at, checkin.timezone), mood, now,
+        signals += chart_mood(state, checkin, local_day_number(checkin.occurred_at, checkin.timezone), mood, now,
                               config.mood)
     if index == len(state.entries):  # the latest check-in: a new gap starts after it
         state.last_event_id, state.missed_reported = event_id, False

@@ -1,6 +1,9 @@
-"""mood.sustained_decline: a one-sided EWMA chart on the client's daily mean mood in their own timezone."""
+"""mood.sustained_decline: a one-sided EWMA chart on the client's daily mean mood in their own timezone.
 
-from datetime import date, datetime, timedelta
+Days are proleptic Gregorian ordinals (`date.toordinal()`) of the client's local calendar day.
+"""
+
+from datetime import datetime
 from math import sqrt
 
 from schemas.checkin import CheckinSubmitted
@@ -17,23 +20,23 @@ def ewma(values: list[float], weight: float, level: float | None = None) -> floa
     return level
 
 
-def _forget_old_days(state: ClientState, latest: date, keep_days: int) -> None:
+def _forget_old_days(state: ClientState, latest: int, keep_days: int) -> None:
     """Drop days older than `keep_days` before the latest (after judging, so the sliding window saw them leave).
 
     In event order the EWMA lives on in `mood_cache` and loses nothing. Only a full recompute after a late
     answer starts from the kept days: with daily data that start weighs 0.8^36 = 0.0003, with sparser data more.
     """
-    oldest = (latest - timedelta(days=keep_days)).isoformat()
+    oldest = latest - keep_days
     for stale in [k for k in state.mood_days if k < oldest]:
         del state.mood_days[stale]
 
 
-def _day_mean(state: ClientState, day: date) -> float | None:
-    total_count = state.mood_days.get(day.isoformat())
+def _day_mean(state: ClientState, day: int) -> float | None:
+    total_count = state.mood_days.get(day)
     return total_count[0] / total_count[1] if total_count else None
 
 
-def _chart_before(state: ClientState, key: str, previous: str | None, rules: MoodRules) -> list:
+def _chart_before(state: ClientState, key: int, previous: int | None, rules: MoodRules) -> list:
     """[day, EWMA through the days before it, baseline sum, sum of squares, days], kept in the state.
 
     In event order the chart moves forward a day at a time: extend the EWMA by the previous day and slide the
@@ -42,17 +45,15 @@ def _chart_before(state: ClientState, key: str, previous: str | None, rules: Moo
     cache = state.mood_cache
     if cache is not None and cache[0] == key:
         return cache
-    day = date.fromisoformat(key)
     if previous is None or previous >= key:
         previous = max((k for k in state.mood_days if k < key), default=None)
     if cache is not None and previous is not None and cache[0] == previous:
         total, count = state.mood_days[previous]
         level = ewma([total / count], rules.ewma_lambda, cache[1])
         sums, squares, days = cache[2], cache[3], cache[4]
-        before = date.fromisoformat(previous)
-        for shift in range(1, (day - before).days + 1):
-            entering = _day_mean(state, before + timedelta(days=shift - rules.baseline_from_days))
-            leaving = _day_mean(state, before + timedelta(days=shift - 1 - rules.baseline_to_days))
+        for day in range(previous + 1, key + 1):
+            entering = _day_mean(state, day - rules.baseline_from_days)
+            leaving = _day_mean(state, day - 1 - rules.baseline_to_days)
             if entering is not None:
                 sums, squares, days = sums + entering, squares + entering * entering, days + 1
             if leaving is not None:
@@ -60,8 +61,7 @@ def _chart_before(state: ClientState, key: str, previous: str | None, rules: Moo
     else:
         earlier = sorted(k for k in state.mood_days if k < key)
         level = ewma([state.mood_days[k][0] / state.mood_days[k][1] for k in earlier], rules.ewma_lambda)
-        start = (day - timedelta(days=rules.baseline_to_days)).isoformat()
-        end = (day - timedelta(days=rules.baseline_from_days)).isoformat()
+        start, end = key - rules.baseline_to_days, key - rules.baseline_from_days
         window = [t / n for k, (t, n) in state.mood_days.items() if start <= k <= end]
         sums, squares, days = sum(window), sum(v * v for v in window), len(window)
     state.mood_cache = [key, level, sums, squares, days]
@@ -75,10 +75,9 @@ def baseline_of(sums: float, squares: float, days: int, rules: MoodRules) -> tup
     return mean, max(sqrt(variance), rules.sd_floor)
 
 
-def chart_mood(state: ClientState, checkin: CheckinSubmitted, day: date, value: float, now: datetime,
+def chart_mood(state: ClientState, checkin: CheckinSubmitted, key: int, value: float, now: datetime,
                rules: MoodRules) -> list[SignalDetected]:
-    """Add a mood answer to its local day and judge the latest day; a late day only updates the history."""
-    key = day.isoformat()
+    """Add a mood answer to its local day (an ordinal) and judge the latest day; a late day only updates the history."""
     cache = state.mood_cache  # when set, it charts the latest day
     latest = cache[0] if cache is not None else max(state.mood_days, default=None)
     total, count = state.mood_days.get(key, (0.0, 0))
@@ -88,11 +87,11 @@ def chart_mood(state: ClientState, checkin: CheckinSubmitted, day: date, value: 
         return []
     signals = _judge_latest_day(state, checkin, key, latest, now, rules)
     if key != latest:
-        _forget_old_days(state, day, rules.baseline_to_days + 1)
+        _forget_old_days(state, key, rules.baseline_to_days + 1)
     return signals
 
 
-def _judge_latest_day(state: ClientState, checkin: CheckinSubmitted, key: str, previous: str | None,
+def _judge_latest_day(state: ClientState, checkin: CheckinSubmitted, key: int, previous: int | None,
                       now: datetime, rules: MoodRules) -> list[SignalDetected]:
     _, before, sums, squares, days = _chart_before(state, key, previous, rules)
     if days < max(rules.baseline_min_days, 2):

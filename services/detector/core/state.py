@@ -53,7 +53,7 @@ class ClientState:
     client_id: str
     timezone: str = "UTC"
     entries: list[Entry] = field(default_factory=list)
-    mood_days: dict[str, list[float]] = field(default_factory=dict)  # local ISO date -> [sum, count]
+    mood_days: dict[int, list[float]] = field(default_factory=dict)  # local day ordinal -> [sum, count]
     mood_excursion: bool = False
     mood_cache: list | None = None  # [day, EWMA before it, baseline sum, squares, days]: mood._chart_before
     improvements: list[float] = field(default_factory=list)  # observed_at of emitted improvement signals
@@ -134,12 +134,11 @@ def encode(state: ClientState) -> bytes:
                   _numbers([e.brs for e in entries if e.brs is not None]),
                   _numbers([e.srs for e in entries if e.srs is not None])]
     if days:
-        ordinals = [date.fromisoformat(d).toordinal() for d in days]
-        parts += [struct.pack("<I", ordinals[0]), _uints([b - a for a, b in zip(ordinals, ordinals[1:])]),
+        parts += [struct.pack("<I", days[0]), _uints([b - a for a, b in zip(days, days[1:])]),
                   _numbers([state.mood_days[d][0] for d in days]), _uints([state.mood_days[d][1] for d in days])]
     if state.mood_cache is not None:
         key, level, sums, squares, count = state.mood_cache
-        parts.append(_CACHE.pack(date.fromisoformat(key).toordinal(), nan if level is None else level, sums,
+        parts.append(_CACHE.pack(key, nan if level is None else level, sums,
                                  squares, count))
     n = len(state.improvements)
     parts += [struct.pack(f"<{n}d", *state.improvements), struct.pack(f"<{len(state.emitted)}Q", *state.emitted)]
@@ -175,11 +174,10 @@ def decode(raw: bytes) -> ClientState:
             ordinal += step
             ordinals.append(ordinal)
         sums, counts = reader.numbers(n_days), reader.uints(n_days)
-        state.mood_days = {date.fromordinal(o).isoformat(): [s, c] for o, s, c in zip(ordinals, sums, counts)}
+        state.mood_days = {o: [s, c] for o, s, c in zip(ordinals, sums, counts)}
     if flags & _CACHED:
         ordinal, level, sums, squares, count = reader.struct(_CACHE)
-        state.mood_cache = [date.fromordinal(ordinal).isoformat(), None if isnan(level) else level, sums, squares,
-                            count]
+        state.mood_cache = [ordinal, None if isnan(level) else level, sums, squares, count]
     state.improvements = list(reader.unpack(f"<{n_improvements}d"))
     state.emitted = list(reader.unpack(f"<{n_emitted}Q"))
     if reader.pos != len(raw):
@@ -254,10 +252,16 @@ def from_legacy_json(data: dict) -> ClientState:
     """A state from the JSON form of earlier versions (full event and signal ids, times to the microsecond)."""
     entries = [(event_time(t), event_id, *rest) for t, event_id, *rest in data.get("entries", [])]
     last = entries[-1][1] if entries else None
+    cache = data.get("mood_cache")
     return ClientState(
         data["client_id"], data.get("timezone", "UTC"),
         [Entry(t, event_key(event_id), *rest) for t, event_id, *rest in entries],
-        data.get("mood_days", {}), data.get("mood_excursion", False), data.get("mood_cache"),
+        {_ordinal(day): value for day, value in data.get("mood_days", {}).items()}, data.get("mood_excursion", False),
+        [_ordinal(cache[0]), *cache[1:]] if cache else None,
         data.get("improvements", []), last, last is not None and data.get("missed_after") == last,
         [signal_key(UUID(s)) for s in data.get("emitted", [])],
     )
+
+
+def _ordinal(iso_day: str) -> int:
+    return date.fromisoformat(iso_day).toordinal()

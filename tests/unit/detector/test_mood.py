@@ -2,6 +2,7 @@
 
 import math
 import uuid
+from datetime import date
 
 import pytest
 from hypothesis import given, settings
@@ -69,10 +70,10 @@ def test_days_are_counted_in_the_clients_timezone():
     # 19:00 UTC + 0.25 day = 01:00 next day in Berlin, but still the same day in New York.
     state, _ = run([checkin(client, 0, mood(4), "Europe/Berlin"), checkin(client, 0.25, mood(8), "Europe/Berlin")],
                    CONFIG)
-    assert state.mood_days == {"2026-01-05": [4.0, 1], "2026-01-06": [8.0, 1]}
+    assert state.mood_days == {date(2026, 1, 5).toordinal(): [4.0, 1], date(2026, 1, 6).toordinal(): [8.0, 1]}
     state, _ = run([checkin(client, 0, mood(4), "America/New_York"),
                     checkin(client, 0.25, mood(8), "America/New_York")], CONFIG)
-    assert state.mood_days == {"2026-01-05": [12.0, 2]}
+    assert state.mood_days == {date(2026, 1, 5).toordinal(): [12.0, 2]}
 
 
 @settings(max_examples=40, deadline=None)

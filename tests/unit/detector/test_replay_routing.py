@@ -26,3 +26,20 @@ def test_cheap_time_reads_rfc3339_with_an_offset_only():
     assert _cheap_time(b'{"occurred_at": "2026-03-01T08:00:00+01:00"}').timestamp() == 1772348400.0
     assert _cheap_time(b'{"occurred_at": "2026-03-01T07:00:00"}') is None  # naive: the contract rejects it
     assert _cheap_time(b'{"occurred_at": 1772348400}') is None
+
+
+def test_default_workers_take_the_idle_cores_of_big_inputs_only(tmp_path, monkeypatch):
+    import os
+
+    from services.detector.replay import MAX_DEFAULT_WORKERS, PARALLEL_FROM_BYTES, default_workers
+
+    small, big = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
+    small.write_bytes(b"{}\n")
+    with big.open("wb") as f:
+        f.truncate(PARALLEL_FROM_BYTES + 1)
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert default_workers(small) == 1
+    assert default_workers(big) == min(cores, MAX_DEFAULT_WORKERS)
+    monkeypatch.setattr(os, "getloadavg", lambda: (float(cores), 0.0, 0.0))
+    assert default_workers(big) == 1  # every core busy: a second worker would only slow the first

@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +17,7 @@ CONFIG = DetectorConfig()
 times = st.floats(1.5e9, 2.5e9).map(event_time)
 scores = st.one_of(st.none(), st.sampled_from([0.0, 2.5, 25 / 6, 37.3, 40.0]), st.floats(-50, 5000))
 entry = st.builds(Entry, times, st.integers(0, 0xFFFF), scores, st.booleans(), scores, st.booleans())
-day = st.dates(datetime(2020, 1, 1).date(), datetime(2030, 1, 1).date()).map(lambda d: d.isoformat())
+day = st.dates(datetime(2020, 1, 1).date(), datetime(2030, 1, 1).date()).map(lambda d: d.toordinal())
 day_sum = st.tuples(st.one_of(st.integers(0, 60).map(float), st.floats(0, 1e6)), st.integers(1, 300)).map(list)
 
 
@@ -68,6 +68,7 @@ def test_values_written_by_earlier_versions_are_read():
     partition, state = decode_state(json.dumps({"partition": 4, "state": legacy}).encode())
     assert partition == 4 and state.client_id == str(client) and state.last_event_id == str(events[-1])
     assert state.missed_reported and state.emitted == [signal_key(signal)] and state.entries[0].brs == 4.0
+    assert state.mood_days == {date(2026, 3, 1).toordinal(): [5.0, 1]}
     assert [e.key for e in state.entries] == [event_key(str(e)) for e in events]
     # The last check-in read from the old value is still a redelivery; its gap was already reported.
     redelivered = checkin(client, 0, mood(5), event_id=events[-1])
