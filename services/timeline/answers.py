@@ -19,6 +19,7 @@ CACHE_LIMIT = 16_384  # answer sets remembered; short ones repeat, long ones rar
 # Serialising through pydantic-core is several times faster than model_dump + json.dumps.
 _ANSWERS = TypeAdapter(list[Answer])
 _cache: dict[tuple, tuple[str, tuple[ScoreFields, ...]]] = {}
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps would build this encoder on every call
 
 
 def answers_key(answers: list[Answer]) -> tuple:
@@ -27,7 +28,7 @@ def answers_key(answers: list[Answer]) -> tuple:
 
 def score_fields(answers: list[Answer]) -> tuple[ScoreFields, ...]:
     """One (instrument, value, items_answered, detail JSON) per instrument answered, by `schemas.scoring`."""
-    return tuple((s.instrument, s.value, s.items_answered, json.dumps(s.detail, separators=(",", ":")))
+    return tuple((s.instrument, s.value, s.items_answered, _compact_json(s.detail) if s.detail else "{}")
                  for s in score_answers(answers).values())
 
 

@@ -55,6 +55,11 @@ class AlertEventRow(NamedTuple):
     occurred_at: datetime
 
 
+def _checkin_key(row: CheckinRow | ScoreRow) -> tuple[int, datetime]:
+    """The primary key of a check-in, (event_id, occurred_at); the UUID as an int hashes without a Python call."""
+    return row[0].int, row[1]
+
+
 class RowBatch:
     """Rows of many records, grouped by table; a record seen twice (a redelivery) is kept once, by primary key."""
 
@@ -64,7 +69,7 @@ class RowBatch:
                  signals: list[SignalRow] | None = None, alert_events: list[AlertEventRow] | None = None):
         self.checkins, self.scores = checkins or [], scores or []
         self.signals, self.alert_events = signals or [], alert_events or []
-        self._checkin_keys = {(row[0], row[1]) for row in self.checkins}
+        self._checkin_keys = {_checkin_key(row) for row in self.checkins}
         self._signal_ids = {row[0] for row in self.signals}
         self._alert_event_ids = {row[0] for row in self.alert_events}
 
@@ -75,14 +80,12 @@ class RowBatch:
         chunk._alert_event_ids = self._alert_event_ids
         return chunk
 
-    def has_checkin(self, event_id: UUID, occurred_at: datetime) -> bool:
-        return (event_id, occurred_at) in self._checkin_keys
-
     def add_checkin(self, checkin: CheckinRow, scores: Iterable[ScoreRow]) -> None:
         """A check-in with its scores (which share its key), unless that check-in is here already."""
-        key = (checkin[0], checkin[1])
-        if key not in self._checkin_keys:
-            self._checkin_keys.add(key)
+        keys = self._checkin_keys
+        known = len(keys)
+        keys.add(_checkin_key(checkin))
+        if len(keys) > known:
             self.checkins.append(checkin)
             self.scores += scores
 
@@ -100,9 +103,9 @@ class RowBatch:
         """Append another batch's rows, skipping records this batch already holds."""
         scores: dict[tuple, list[ScoreRow]] = {}
         for score in rows.scores:
-            scores.setdefault((score[0], score[1]), []).append(score)
+            scores.setdefault(_checkin_key(score), []).append(score)
         for checkin in rows.checkins:
-            self.add_checkin(checkin, scores.get((checkin[0], checkin[1]), ()))
+            self.add_checkin(checkin, scores.get(_checkin_key(checkin), ()))
         for signal in rows.signals:
             self.add_signal(signal)
         for step in rows.alert_events:

@@ -10,7 +10,7 @@ from datetime import UTC
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas.alert import AlertEvent
-from schemas.checkin import CheckinSubmitted, GoalProgress, Source
+from schemas.checkin import CheckinSubmitted, GoalProgress, Source, zone_named
 from schemas.errors import summarize_validation_error
 from schemas.signal import SignalDetected
 from schemas.topics import ALERTS, CHECKINS, SIGNALS
@@ -32,11 +32,10 @@ _row = tuple.__new__  # builds a row tuple without the NamedTuple constructor's 
 
 def add_checkin(batch: RowBatch, event: CheckinSubmitted) -> None:
     """The check-in row plus one score row per instrument answered (value None when incomplete)."""
-    # In UTC already, asyncpg's encoder skips its own conversion for the check-in and each of its scores.
-    event_id, occurred_at = event.event_id, event.occurred_at.astimezone(UTC)
-    if batch.has_checkin(event_id, occurred_at):
-        return
-    client_id, local_date = event.client_id, event.local_date
+    # In UTC already, asyncpg's encoder skips its own conversion for the check-in and each of its scores,
+    # and the local date is a conversion from UTC (what `CheckinSubmitted.local_date` computes, a test checks).
+    event_id, client_id, occurred_at = event.event_id, event.client_id, event.occurred_at.astimezone(UTC)
+    local_date = occurred_at.astimezone(zone_named(event.timezone)).date()
     answers, scores = answers_and_scores(event.answers)
     batch.add_checkin(
         _row(CheckinRow, (event_id, occurred_at, client_id, event.timezone, local_date, event.help_requested, answers,

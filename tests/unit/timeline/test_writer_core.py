@@ -2,10 +2,13 @@
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from schemas.checkin import CheckinSubmitted
 from schemas.topics import ALERTS, CHECKINS, DLQ, SIGNALS
 from services.timeline.sql import columns_of
 from services.timeline.store import is_data_error, plain_dsn
@@ -101,3 +104,15 @@ def test_the_next_chunk_of_a_batch_skips_records_an_earlier_chunk_holds():
 def test_rows_carry_occurred_at_in_utc_and_the_same_instant():
     row = rows_for(CHECKINS, checkin(occurred_at="2026-03-01T04:30:00+02:00")).checkins[0]
     assert row.occurred_at.tzinfo is UTC and row.occurred_at == datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
+
+
+@settings(max_examples=300, deadline=None)
+@given(instant=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2090, 1, 1)),
+       offset_minutes=st.integers(-14 * 60, 14 * 60),
+       zone=st.sampled_from(["America/Los_Angeles", "Europe/Berlin", "Asia/Kathmandu", "Australia/Lord_Howe",
+                             "Pacific/Chatham", "Pacific/Kiritimati", "America/St_Johns", "UTC"]))
+def test_the_rows_local_date_is_the_contracts_local_date(instant, offset_minutes, zone):
+    occurred_at = instant.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
+    value = checkin(occurred_at=occurred_at.isoformat(), timezone=zone)
+    row = rows_for(CHECKINS, value).checkins[0]
+    assert row.local_date == CheckinSubmitted.model_validate_json(value).local_date
