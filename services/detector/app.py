@@ -32,6 +32,7 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
         topic_partitions=settings.kafka_partitions, table_standby_replicas=0, datadir=str(settings.data_dir),
         web_enabled=True, web_bind=settings.web_host, web_host=settings.web_host, web_port=settings.web_port,
         broker_session_timeout=settings.kafka_session_timeout_ms / 1000, producer_acks=-1,
+        producer_linger=settings.producer_linger_ms / 1000,
         recovery_consistency_check=settings.recovery_consistency_check,
     )
     checkins = app.topic(CHECKINS, key_serializer="raw", value_serializer="raw")

@@ -28,6 +28,10 @@ class DetectorSettings(KafkaSettings):
     batch_wait_ms: int = Field(
         10, ge=1, description="longest the agent waits for a batch to fill; a lone check-in waits this long",
     )
+    producer_linger_ms: int = Field(
+        20, ge=0, description="how long faust's producer waits to fill a request with changelog records and "
+        "signals (faust's default is 0: a request per write); a signal may wait this long",
+    )
     state_cache_clients: int = Field(
         50_000, ge=0, description="decoded client states kept beside the Table (least recently used out; 0: "
         "none); one is used only while the Table holds the very value it was decoded from",
