@@ -1,7 +1,8 @@
 """Timeline writer benchmark (not a test): sustained rows/s of the writer beside a naive consumer and raw COPY.
 
 All three write the same check-ins, taken from `rapport.checkins.v1`, into fresh databases of their own:
-- writer: the service's own `ConsumerLoop` + `TimelineWriter` (batched `unnest` inserts, one transaction per batch);
+- writer: the service's own `ConsumerLoop` + `TimelineWriter` (chunked COPY, one transaction per batch), its
+  answers cache emptied first like a fresh process's;
 - naive: an aiokafka consumer doing one transaction per event, one INSERT per row, offsets committed per fetch;
 - COPY: asyncpg `copy_records_to_table` of the same rows, built beforehand (the database's ceiling);
 - COPY consumer: the writer's consumer loop and decoding, each batch written by plain COPY (no idempotency),
@@ -29,6 +30,7 @@ from schemas.topics import CHECKINS
 from services.common.kafka import BatchLimits, ConsumerLoop, client_options, ensure_topics, make_producer, wait_for_broker
 from services.common.settings import KafkaSettings
 from services.common.stack import LocalStack, create_database, drop_database
+from services.timeline.answers import forget as forget_answers
 from services.timeline.service import TimelineWriter
 from services.timeline.sql import STATEMENTS
 from services.timeline.store import TimelineStore, plain_dsn
@@ -166,11 +168,13 @@ async def run_copy_consumer(kafka: KafkaSettings, url: str, total: int) -> float
 
 
 async def timed_run(name: str, server_url: str, contender) -> float:
-    """Seconds one contender takes on a fresh migrated database of its own."""
+    """Seconds one contender takes on a fresh migrated database of its own, decoding with a cold cache."""
     database = f"rapport_bench_{name}_{uuid.uuid4().hex[:6]}"
     url = await asyncio.to_thread(create_database, server_url, database)
     try:
         await asyncio.to_thread(upgrade, url)
+        # Building the COPY rows (and earlier rounds) decoded these very check-ins: a fresh writer would not know them.
+        forget_answers()
         return await contender(url)
     finally:
         await asyncio.to_thread(drop_database, server_url, database)

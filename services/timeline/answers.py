@@ -42,3 +42,8 @@ def answers_and_scores(answers: list[Answer]) -> tuple[str, tuple[ScoreFields, .
             _cache.clear()
         _cache[key] = found
     return found
+
+
+def forget() -> None:
+    """Empty the cache, as in a freshly started writer (the benchmark starts every contender this way)."""
+    _cache.clear()
