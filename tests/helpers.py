@@ -84,6 +84,17 @@ class TopicRecorder:
 
         return await wait_until(enough, timeout=timeout, reason=reason or f"{count} matching record(s) on {self.topic}")
 
+    async def expect_headers(self, where: Callable[[dict], bool], done: Callable[[list[dict[str, str]]], bool],
+                             timeout: float = 30.0, reason: str = "") -> list[dict[str, str]]:
+        """Wait until the headers of the values matching `where` satisfy `done`; return them."""
+
+        async def enough():
+            await self._poll()
+            found = self.headers_of(where)
+            return found if done(found) else None
+
+        return await wait_until(enough, timeout=timeout, reason=reason or f"matching headers on {self.topic}")
+
     def headers_of(self, where: Callable[[dict], bool]) -> list[dict[str, str]]:
         return [
             {k: v.decode() for k, v in record.headers}

@@ -56,7 +56,12 @@ async def changelog_values(settings, topic: str, key: bytes) -> list[bytes]:
                                 fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     await consumer.start()
     try:
-        partitions = await wait_until(lambda: _async(consumer.partitions_for_topic(topic)), reason=f"{topic} metadata")
+
+        async def partitions():
+            await consumer.topics()  # fetch the cluster's metadata afresh: this consumer subscribes to nothing
+            return consumer.partitions_for_topic(topic)
+
+        partitions = await wait_until(partitions, timeout=60, reason=f"{topic} metadata")
         tps = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
@@ -69,10 +74,6 @@ async def changelog_values(settings, topic: str, key: bytes) -> list[bytes]:
         return values
     finally:
         await consumer.stop()
-
-
-async def _async(value):
-    return value
 
 
 async def test_a_backlog_judged_in_batches_matches_one_at_a_time(kafka_settings, service_env, port, tmp_path,
