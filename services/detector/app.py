@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -15,7 +16,8 @@ from services.detector.codec import UnusableRecord, decode_checkin
 from services.detector.config import DetectorSettings
 from services.detector.core import DetectorConfig, advance_clock, load_config
 from services.detector.fetch import ShortFetchApp
-from services.detector.metrics import batches_total, clock_runs_total, events_total, observe_lag, signals_total
+from services.detector.metrics import (batches_total, changelog_records_total, clock_runs_total, events_total,
+                                      flushes_total, observe_lag, signals_total)
 from services.detector.transport import FaustProducer, broker_options, send_all_until_acked
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
         topic_partitions=settings.kafka_partitions, table_standby_replicas=0, datadir=str(settings.data_dir),
         web_enabled=True, web_bind=settings.web_host, web_host=settings.web_host, web_port=settings.web_port,
         broker_session_timeout=settings.kafka_session_timeout_ms / 1000, producer_acks=-1,
-        producer_linger=settings.producer_linger_ms / 1000,
+        producer_linger=settings.producer_linger_ms / 1000, producer_max_batch_size=settings.producer_max_batch_bytes,
         recovery_consistency_check=settings.recovery_consistency_check,
     )
     checkins = app.topic(CHECKINS, key_serializer="raw", value_serializer="raw")
@@ -56,10 +58,31 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
                                  key=event.key, value=event.value)
         await send_to_dlq(dlq_producer, record, reason, SERVICE)
 
+    pending: list = []  # judged events whose states are in the Table but not yet in the changelog: not acked
+    streams: list = []  # the agent's stream, which acks them
+    flush_s = settings.changelog_flush_ms / 1000
+
+    async def flush() -> None:
+        """Send the changelog of every state saved since the last flush, then ack the events behind them.
+
+        Call under `state_lock`. Acked events let faust commit their offsets, which it does only once the
+        producer has the changelog records, so a crash before a flush redelivers the events instead.
+        """
+        if not pending:
+            return
+        changelog_records_total.inc(client_states.send_changelog())
+        done = pending[:]
+        pending.clear()
+        for event in done:
+            await streams[0].ack(event)
+        flushes_total.inc()
+
     @app.agent(checkins, name="detect")
     async def detect(stream):
-        # Events are acked only once their signals are acknowledged and their state is written, so a crash
-        # mid-batch redelivers them (same signal ids) and the offset never passes an unjudged check-in.
+        # Events are acked only once their signals are acknowledged and their state is in the changelog, so a
+        # crash redelivers them (same signal ids) and the offset never passes an unjudged check-in.
+        streams[:] = [stream]
+        flushed_at = time.monotonic()
         async for events in stream.noack_take(settings.batch_max_events, within=settings.batch_wait_ms / 1000):
             valid = []
             for index, event in enumerate(events):
@@ -75,8 +98,19 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
                 await dead_letter(events[index], f"detector failed on this check-in: {error}")
             events_total.inc(judged.judged)
             batches_total.inc()
-            for event in events:
-                await stream.ack(event)
+            async with state_lock:
+                pending.extend(events)
+                if len(pending) >= settings.changelog_flush_events or time.monotonic() - flushed_at >= flush_s:
+                    await flush()
+                    flushed_at = time.monotonic()
+
+    async def flush_now() -> None:
+        async with state_lock:
+            await flush()
+
+    app.before_wait_empty.append(flush_now)  # a rebalance or a stop waits for every event to be acked
+    if flush_s > 0:  # a quiet stream still gets its last batch into the changelog and acked within the interval
+        app.timer(interval=flush_s, name="changelog_flush")(flush_now)
 
     @app.timer(interval=settings.clock_interval_s)
     async def missed_checkins_clock():
@@ -93,6 +127,7 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
                 if signals:
                     await publish(signals)
                     client_states.save(key, partition, new_state)  # outside an event: store and changelog by hand
+                    changelog_records_total.inc(client_states.send_changelog())
         clock_runs_total.inc()
         observe_lag(app, CHECKINS)
 

@@ -3,6 +3,8 @@
 The Table holds encoded states; `ClientStates` keeps the decoded ones too, each used only while the Table
 still holds the very bytes object it was decoded from (or written as). Recovery after a rebalance or a
 restart puts new objects in the Table, so a cached state can never outlive the value it stands for.
+Changelog records go out when the worker flushes (`send_changelog`), so a client judged in several batches
+between two flushes costs one record, not one per batch.
 """
 
 import logging
@@ -25,6 +27,7 @@ class ClientStates:
     def __init__(self, table, max_cached: int):
         self.table, self.max_cached = table, max_cached
         self._cache: dict[bytes, tuple[bytes, int, ClientState]] = {}
+        self._unsent: dict[bytes, int] = {}  # key -> partition of the states saved but not yet in the changelog
 
     def load(self, key: bytes, stored: bytes | None = None) -> tuple[int, ClientState] | None:
         """(partition, state) of `key`, decoded from the Table unless the cache holds those very bytes."""
@@ -40,12 +43,26 @@ class ClientStates:
         return partition, state
 
     def save(self, key: bytes, partition: int, state: ClientState) -> None:
-        """Write the Table value and its changelog record (the partition is the check-in's, as faust would)."""
+        """Write the Table value now and its changelog record at the next `send_changelog` (partition: the
+        check-in's, as faust would); a client saved again before then is sent once, with its latest value."""
         value = encode_state(partition, state)
         self.table.data[key] = value
-        self.table.send_changelog(partition, key, value)
+        self._unsent[key] = partition
         self._cache.pop(key, None)
         self._remember(key, value, partition, state)
+
+    def send_changelog(self) -> int:
+        """Send the changelog record of every state saved since the last call; return how many were sent."""
+        unsent, self._unsent = self._unsent, {}
+        for key, partition in unsent.items():
+            value = self.table.data.get(key)
+            if value is not None:
+                self.table.send_changelog(partition, key, value)
+        return len(unsent)
+
+    @property
+    def unsent(self) -> int:
+        return len(self._unsent)
 
     def save_all(self, changed: dict[bytes, tuple[int, ClientState]], untrusted: Iterable[bytes] = ()) -> None:
         """`save` each changed state; the keys in `untrusted` (evaluation raised) are not kept in the cache."""

@@ -28,10 +28,24 @@ class DetectorSettings(KafkaSettings):
     batch_wait_ms: int = Field(
         10, ge=1, description="longest the agent waits for a batch to fill; a lone check-in waits this long",
     )
+    changelog_flush_ms: int = Field(
+        3000, ge=0, description="how often states saved since the last flush go to the changelog and the check-ins "
+        "behind them are acked (0: after every batch); a client judged in several batches meanwhile costs one "
+        "changelog record, so a backlog drains faster; signals are never held back, and a crash before the flush "
+        "redelivers those check-ins (the same signal ids again, which the sinks drop)",
+    )
+    changelog_flush_events: int = Field(
+        10_000, ge=1, description="flush sooner once this many check-ins wait for it",
+    )
     producer_linger_ms: int = Field(
         0, ge=0, description="how long faust's producer waits to fill a request with changelog records and "
         "signals (0: a request per write, faust's default); 20 drains a backlog about 1.5x faster on Apache Kafka, "
         "but on the embedded Tansu broker changelog batches of several records stall recovery after a restart",
+    )
+    producer_max_batch_bytes: int = Field(
+        16_384, ge=1, description="largest record batch faust's producer builds per partition (faust's default); 1 "
+        "makes every record its own batch, which the embedded Tansu broker needs: it reports a changelog's end as "
+        "the last batch's first offset, so faust's recovery would stop short of the rest of that batch",
     )
     state_cache_clients: int = Field(
         50_000, ge=0, description="decoded client states kept beside the Table (least recently used out; 0: "

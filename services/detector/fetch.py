@@ -3,7 +3,13 @@
 faust passes a fixed `fetch_max_wait_ms=1500` to aiokafka. Tansu answers a fetch only when that
 wait runs out, even when records arrive meanwhile, so every idle hop through the detector would
 cost up to 1.5 s of alert latency. On Apache Kafka a short wait only adds a few idle fetches.
+
+The app also runs `before_wait_empty` hooks when faust is about to wait for every event it handed out to be
+acked (partitions revoked in a rebalance, or a stop): the detector acks a batch only at its next changelog
+flush, so it flushes then instead of letting faust wait (a stop would otherwise hang until killed).
 """
+
+from collections.abc import Awaitable, Callable
 
 import faust
 from faust.transport.drivers import aiokafka as driver
@@ -20,6 +26,11 @@ class ShortFetchConsumer(driver.Consumer):
     def _new_consumer_thread(self) -> ShortFetchConsumerThread:
         return ShortFetchConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+    async def wait_empty(self) -> None:
+        for hook in self.app.before_wait_empty:
+            await hook()
+        await super().wait_empty()
+
 
 class ShortFetchTransport(driver.Transport):
     Consumer = ShortFetchConsumer
@@ -30,6 +41,7 @@ class ShortFetchApp(faust.App):
 
     def __init__(self, *args, fetch_max_wait_ms: int = 50, **kwargs):
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.before_wait_empty: list[Callable[[], Awaitable[None]]] = []
         super().__init__(*args, **kwargs)
 
     def _new_transport(self):

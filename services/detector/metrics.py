@@ -5,6 +5,9 @@ from services.common.metrics import REGISTRY
 events_total = REGISTRY.counter("rapport_detector_events_total", "check-ins judged")
 batches_total = REGISTRY.counter("rapport_detector_batches_total", "batches of check-ins taken from the stream")
 signals_total = REGISTRY.counter("rapport_detector_signals_total", "signals emitted", ["kind"])
+flushes_total = REGISTRY.counter("rapport_detector_changelog_flushes_total",
+                                 "flushes of saved states to the changelog (and acks of the events behind them)")
+changelog_records_total = REGISTRY.counter("rapport_detector_changelog_records_total", "state records sent to the changelog")
 clock_runs_total = REGISTRY.counter("rapport_detector_clock_runs_total", "missed-check-in clock runs")
 lag = REGISTRY.gauge("rapport_consumer_lag", "records behind the end of the assigned partitions", ["service"])
 

@@ -52,15 +52,19 @@ def one_by_one(events, config, partition=2):
     return table, signals
 
 
-def in_batches(events, config, size, states=None, partition=2):
+def in_batches(events, config, size, states=None, partition=2, flush_every=1):
+    """Judge `size` check-ins at a time; the changelog is sent after every `flush_every` batches and at the end."""
     states = states or ClientStates(FakeTable(), max_cached=100)
     signals = []
-    for start in range(0, len(events), size):
+    for n, start in enumerate(range(0, len(events), size), 1):
         items = [(i, partition, c) for i, c in enumerate(events[start:start + size])]
         judged = judge_batch(items, states, config, lambda: START)
         assert not judged.failed
         signals += judged.signals
         states.save_all(judged.changed, judged.untrusted)
+        if n % flush_every == 0:
+            states.send_changelog()
+    states.send_changelog()
     return states, signals
 
 
@@ -68,19 +72,35 @@ def interleaved(*histories):
     return [c for day in itertools.zip_longest(*histories) for c in day if c is not None]
 
 
-@pytest.mark.parametrize("size", [1, 7, 1000])
-def test_batches_give_the_signals_and_states_of_one_check_in_at_a_time(size):
+@pytest.mark.parametrize(("size", "flush_every"), [(1, 1), (7, 1), (1000, 1), (1, 5), (7, 3)])
+def test_batches_give_the_signals_and_states_of_one_check_in_at_a_time(size, flush_every):
     config = DetectorConfig()
     events = interleaved(*(history(uuid.uuid4()) for _ in range(3)))
     expected_table, expected = one_by_one(events, config)
-    states, found = in_batches(events, config, size)
+    states, found = in_batches(events, config, size, flush_every=flush_every)
     assert {s.kind.value for s in expected} >= {"mood.sustained_decline", "resilience.reliable_drop"}
     assert [s.model_dump() for s in found] == [s.model_dump() for s in expected]
     assert states.table.data == expected_table.data
-    clients_per_batch = [len({c.client_id for c in events[i:i + size]}) for i in range(0, len(events), size)]
-    assert len(states.table.changelog) == sum(clients_per_batch)  # one record per client per batch
+    window = size * flush_every  # the check-ins judged between two flushes
+    clients_per_flush = [len({c.client_id for c in events[i:i + window]}) for i in range(0, len(events), window)]
+    assert len(states.table.changelog) == sum(clients_per_flush)  # one record per client per flush
+    assert states.unsent == 0
     last = states.table.changelog[-3:]
     assert [value for _, _, value in last] == [states.table.data[key] for _, key, _ in last]
+
+
+def test_the_changelog_waits_for_the_flush_and_sends_each_client_once_with_its_latest_state():
+    config = DetectorConfig()
+    client_id = uuid.uuid4()
+    states = ClientStates(FakeTable(), max_cached=100)
+    for c in history(client_id, days=4):
+        judged = judge_batch([(0, 3, c)], states, config, lambda: START)
+        states.save_all(judged.changed, judged.untrusted)
+    key = str(client_id).encode()
+    assert states.table.changelog == [] and states.unsent == 1  # in the Table, not yet in the changelog
+    assert states.send_changelog() == 1
+    assert states.table.changelog == [(3, key, states.table.data[key])]
+    assert states.send_changelog() == 0 and len(states.table.changelog) == 1
 
 
 def test_a_redelivered_batch_writes_nothing_and_signals_nothing():
