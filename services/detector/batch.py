@@ -54,11 +54,13 @@ class ClientStates:
     def send_changelog(self) -> int:
         """Send the changelog record of every state saved since the last call; return how many were sent."""
         unsent, self._unsent = self._unsent, {}
+        sent = 0
         for key, partition in unsent.items():
             value = self.table.data.get(key)
             if value is not None:
                 self.table.send_changelog(partition, key, value)
-        return len(unsent)
+                sent += 1
+        return sent
 
     @property
     def unsent(self) -> int:
