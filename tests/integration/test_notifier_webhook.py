@@ -123,8 +123,13 @@ async def test_a_delivery_that_keeps_failing_is_recorded_as_failed(notifier, rec
 
     [row] = await wait_until(failed, timeout=30, reason="the delivery to give up after 3 attempts")
     assert (row.attempts, row.last_status_code, row.last_error) == (3, 500, "HTTP 500")
-    metrics = httpx.get(notifier.metrics_url).text
-    assert 'rapport_notifier_webhook_deliveries_total{outcome="failed"} 1' in metrics
+
+    async def counted():
+        # the notifier counts an outcome once its row is committed, so the row can be seen a moment before the count
+        text = httpx.get(notifier.metrics_url).text
+        return text if 'rapport_notifier_webhook_deliveries_total{outcome="failed"} 1' in text else None
+
+    metrics = await wait_until(counted, timeout=5, reason="the failed delivery to be counted")
     assert 'rapport_notifier_alerts_total{severity="high",delivery="push"}' in metrics
 
     receiver.failures_per_delivery = 0
