@@ -11,13 +11,13 @@ import faust
 from schemas.topics import CHECKINS, SIGNALS
 from services.common.kafka import send_to_dlq
 from services.common.version import VERSION
-from services.detector.batch import ClientStates, judge_batch
+from services.detector.batch import ClientStates, FlushSchedule, judge_batch
 from services.detector.codec import UnusableRecord, decode_checkin
 from services.detector.config import DetectorSettings
 from services.detector.core import DetectorConfig, advance_clock, load_config
 from services.detector.fetch import ShortFetchApp
 from services.detector.metrics import (batches_total, changelog_records_total, clock_runs_total, events_total,
-                                      flushes_total, observe_lag, signals_total)
+                                      flushes_total, observe_lag, records_behind, signals_total)
 from services.detector.transport import FaustProducer, broker_options, send_all_until_acked
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
     pending: list = []  # judged events whose states are in the Table but not yet in the changelog: not acked
     streams: list = []  # the agent's stream, which acks them
     flush_s = settings.changelog_flush_ms / 1000
+    schedule = FlushSchedule(flush_s, settings.changelog_flush_caught_up_ms / 1000, settings.changelog_flush_events,
+                             settings.batch_max_events, time.monotonic())
 
     async def flush() -> None:
         """Send the changelog of every state saved since the last flush, then ack the events behind them.
@@ -68,6 +70,7 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
         Call under `state_lock`. Acked events let faust commit their offsets, which it does only once the
         producer has the changelog records, so a crash before a flush redelivers the events instead.
         """
+        schedule.last = time.monotonic()
         if not pending:
             return
         changelog_records_total.inc(client_states.send_changelog())
@@ -82,7 +85,6 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
         # Events are acked only once their signals are acknowledged and their state is in the changelog, so a
         # crash redelivers them (same signal ids) and the offset never passes an unjudged check-in.
         streams[:] = [stream]
-        flushed_at = time.monotonic()
         async for events in stream.noack_take(settings.batch_max_events, within=settings.batch_wait_ms / 1000):
             valid = []
             for index, event in enumerate(events):
@@ -100,9 +102,8 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
             batches_total.inc()
             async with state_lock:
                 pending.extend(events)
-                if len(pending) >= settings.changelog_flush_events or time.monotonic() - flushed_at >= flush_s:
+                if schedule.due(len(pending), records_behind(app, CHECKINS), time.monotonic()):
                     await flush()
-                    flushed_at = time.monotonic()
 
     async def flush_now() -> None:
         async with state_lock:
@@ -134,6 +135,16 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
     @app.page("/healthz")
     async def healthz(web, request):
         return web.json({"status": "ok", "service": SERVICE, "version": VERSION})
+
+    @app.page("/readyz")
+    async def readyz(web, request):
+        """Ready once the worker has joined its group and recovered the state of what it was given (maybe nothing:
+        a group with more workers than partitions leaves some idle); not while a rebalance moves partitions."""
+        if app.rebalancing_count == 0 or app.rebalancing:
+            status = "joining" if app.rebalancing_count == 0 else "rebalancing"
+            return web.json({"status": status, "service": SERVICE}, status=503)
+        owned = sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == CHECKINS)
+        return web.json({"status": "ready", "service": SERVICE, "partitions": owned})
 
     @app.page("/metrics")
     async def metrics(web, request):

@@ -85,6 +85,28 @@ class ClientStates:
 
 
 @dataclass
+class FlushSchedule:
+    """When the agent sends the changelog and acks: after `interval_s` while it drains a backlog (at least
+    `backlog_from` check-ins behind), after `caught_up_s` otherwise, and whenever `max_events` check-ins wait.
+
+    Draining, a long interval sends a client judged in many batches once. Caught up, a new client comes with nearly
+    every check-in, so a long interval saves little, and one flush of thousands of records holds up the check-ins
+    that come next (measured: the detector's share of alert latency went from about 130 to 300-400 ms at p99).
+    """
+
+    interval_s: float
+    caught_up_s: float
+    max_events: int
+    backlog_from: int
+    last: float = 0.0  # monotonic time of the last flush, by the agent or a timer
+
+    def due(self, waiting: int, behind: int, now: float) -> bool:
+        """With `waiting` check-ins not yet acked and the worker `behind` the end of its partitions by that many."""
+        interval = self.interval_s if behind >= self.backlog_from else min(self.caught_up_s, self.interval_s)
+        return waiting >= self.max_events or now - self.last >= interval
+
+
+@dataclass
 class Judged:
     """What a batch came to: signals in the arrival order of their check-ins, and the check-ins that failed."""
 

@@ -34,6 +34,11 @@ class DetectorSettings(KafkaSettings):
         "changelog record, so a backlog drains faster; signals are never held back, and a crash before the flush "
         "redelivers those check-ins (the same signal ids again, which the sinks drop)",
     )
+    changelog_flush_caught_up_ms: int = Field(
+        250, ge=0, description="how often to flush instead while the worker is caught up (fewer than "
+        "BATCH_MAX_EVENTS check-ins behind): a steady stream brings a new client with nearly every check-in, so a "
+        "long interval saves little there, and a flush of thousands of records holds up the next check-ins",
+    )
     changelog_flush_events: int = Field(
         10_000, ge=1, description="flush sooner once this many check-ins wait for it",
     )

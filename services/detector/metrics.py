@@ -12,11 +12,11 @@ clock_runs_total = REGISTRY.counter("rapport_detector_clock_runs_total", "missed
 lag = REGISTRY.gauge("rapport_consumer_lag", "records behind the end of the assigned partitions", ["service"])
 
 
-def observe_lag(app, topic: str) -> None:
-    """Records behind the high-water mark on this worker's partitions of `topic` (best effort)."""
+def records_behind(app, topic: str) -> int:
+    """Records behind the high-water mark on this worker's partitions of `topic` (best effort: 0 before a fetch)."""
     consumer = getattr(app, "_consumer", None) or None
     if consumer is None:
-        return
+        return 0
     total = 0
     for tp in app.assignor.assigned_actives():
         if tp.topic != topic:
@@ -28,4 +28,8 @@ def observe_lag(app, topic: str) -> None:
         read = consumer._read_offset.get(tp)
         if highwater is not None:
             total += max(highwater - ((read + 1) if read is not None else 0), 0)
-    lag.set(total, service="detector")
+    return total
+
+
+def observe_lag(app, topic: str) -> None:
+    lag.set(records_behind(app, topic), service="detector")

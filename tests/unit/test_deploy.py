@@ -50,8 +50,7 @@ def test_each_service_is_deployed_with_probes_and_resources(rendered):
     for name, deployment in deployments.items():
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["args"] == [name.removeprefix("rapport-")]
-        readiness = "/healthz" if name == "rapport-detector" else "/readyz"  # faust's web server has no /readyz
-        assert container["readinessProbe"]["httpGet"]["path"] == readiness
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["resources"]["requests"] and container["securityContext"]["readOnlyRootFilesystem"]
     assert set(by_kind(rendered["prod"], "PodDisruptionBudget")) == set(deployments)

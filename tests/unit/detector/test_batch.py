@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from services.detector import batch as batch_module
-from services.detector.batch import ClientStates, judge_batch
+from services.detector.batch import ClientStates, FlushSchedule, judge_batch
 from services.detector.codec import decode_state, encode_state
 from services.detector.core import DetectorConfig, evaluate
 from tests.unit.detector.builders import START, brs_score, checkin, mood, srs
@@ -101,6 +101,17 @@ def test_the_changelog_waits_for_the_flush_and_sends_each_client_once_with_its_l
     assert states.send_changelog() == 1
     assert states.table.changelog == [(3, key, states.table.data[key])]
     assert states.send_changelog() == 0 and len(states.table.changelog) == 1
+
+
+def test_the_flush_waits_long_while_draining_a_backlog_and_briefly_once_caught_up():
+    schedule = FlushSchedule(interval_s=3.0, caught_up_s=0.25, max_events=10_000, backlog_from=1000, last=100.0)
+    assert not schedule.due(waiting=5000, behind=20_000, now=101.0)  # a backlog: wait the long interval
+    assert schedule.due(waiting=5000, behind=20_000, now=103.0)
+    assert not schedule.due(waiting=40, behind=12, now=100.2)  # caught up: the short interval
+    assert schedule.due(waiting=40, behind=12, now=100.25)
+    assert schedule.due(waiting=10_000, behind=20_000, now=100.0)  # too many check-ins waiting: now
+    every_batch = FlushSchedule(interval_s=0.0, caught_up_s=0.25, max_events=10_000, backlog_from=1000, last=100.0)
+    assert every_batch.due(waiting=1, behind=20_000, now=100.0)  # 0 flushes after every batch, caught up or not
 
 
 def test_a_redelivered_batch_writes_nothing_and_signals_nothing():
