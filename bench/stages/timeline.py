@@ -29,8 +29,12 @@ async def run(ctx: BenchContext) -> None:
     writer = figures["writer_rows_per_s"]
     ctx.report.add(Figure("timeline", f"{WRITER} vs naive", "rows/s", writer, "naive consumer (1 tx per event)",
                           figures["naive_rows_per_s"], targets.TIMELINE_VS_NAIVE, note=note))
+    busy = figures["writer_busy"]
+    busy_note = (f"in its best round the writer's process was on a CPU {busy:.0%} of its wall time (process CPU / wall)"
+                 + ("; so it is bound by its own Python work (fetch, validation, rows, COPY encoding), not by waits"
+                    if busy >= 0.8 else ""))
     ctx.report.add(Figure("timeline", f"{WRITER} vs COPY", "rows/s", writer, "raw asyncpg COPY",
-                          figures["copy_rows_per_s"], targets.TIMELINE_VS_COPY))
+                          figures["copy_rows_per_s"], targets.TIMELINE_VS_COPY, note=busy_note))
     if "copy_consumer_rows_per_s" in figures:
         ctx.report.add(Figure("timeline", f"{WRITER} vs COPY consumer", "rows/s", writer,
                               "COPY from the same consumer loop and decoding", figures["copy_consumer_rows_per_s"]))
