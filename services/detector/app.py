@@ -16,8 +16,8 @@ from services.detector.codec import UnusableRecord, decode_checkin
 from services.detector.config import DetectorSettings
 from services.detector.core import DetectorConfig, advance_clock, load_config
 from services.detector.fetch import ShortFetchApp
-from services.detector.metrics import (batches_total, changelog_records_total, clock_runs_total, events_total,
-                                      flushes_total, observe_lag, records_behind, signals_total)
+from services.detector.metrics import (batches_total, changelog_records_total, clock_runs_total, clock_seconds,
+                                      events_total, flushes_total, observe_lag, records_behind, signals_total)
 from services.detector.transport import FaustProducer, broker_options, send_all_until_acked
 
 log = logging.getLogger(__name__)
@@ -116,9 +116,10 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
     @app.timer(interval=settings.clock_interval_s)
     async def missed_checkins_clock():
         """Advance the clock to now for the clients of the partitions this worker owns."""
-        now = datetime.now(UTC)
+        started, now = time.perf_counter(), datetime.now(UTC)
         owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == CHECKINS}
-        for key in list(states.data.keys()):
+        keys, reported = list(states.data.keys()), 0
+        for key in keys:
             async with state_lock:
                 loaded = client_states.load(key)  # read under the lock: the agent may have written it meanwhile
                 if loaded is None or loaded[0] not in owned:
@@ -127,9 +128,13 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
                 new_state, signals = advance_clock(state, state.client_id, now, config, now)
                 if signals:
                     await publish(signals)
+                    reported += len(signals)
                     client_states.save(key, partition, new_state)  # outside an event: store and changelog by hand
                     changelog_records_total.inc(client_states.send_changelog())
+        seconds = time.perf_counter() - started
         clock_runs_total.inc()
+        clock_seconds.set(seconds)
+        log.info("clock run", extra={"clients": len(keys), "signals": reported, "ms": round(seconds * 1000, 1)})
         observe_lag(app, CHECKINS)
 
     @app.page("/healthz")

@@ -9,6 +9,7 @@ flushes_total = REGISTRY.counter("rapport_detector_changelog_flushes_total",
                                  "flushes of saved states to the changelog (and acks of the events behind them)")
 changelog_records_total = REGISTRY.counter("rapport_detector_changelog_records_total", "state records sent to the changelog")
 clock_runs_total = REGISTRY.counter("rapport_detector_clock_runs_total", "missed-check-in clock runs")
+clock_seconds = REGISTRY.gauge("rapport_detector_clock_last_run_seconds", "duration of the last missed-check-in clock run")
 lag = REGISTRY.gauge("rapport_consumer_lag", "records behind the end of the assigned partitions", ["service"])
 
 
