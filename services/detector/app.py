@@ -16,8 +16,9 @@ from services.detector.codec import UnusableRecord, decode_checkin
 from services.detector.config import DetectorSettings
 from services.detector.core import DetectorConfig, advance_clock, load_config
 from services.detector.fetch import ShortFetchApp
-from services.detector.metrics import (batches_total, changelog_records_total, clock_runs_total, clock_seconds,
-                                      events_total, flushes_total, observe_lag, records_behind, signals_total)
+from services.detector.metrics import (assigned, batches_total, changelog_records_total, clock_runs_total,
+                                      clock_seconds, events_total, flushes_total, observe_lag, records_behind,
+                                      signals_total)
 from services.detector.transport import FaustProducer, broker_options, send_all_until_acked
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
     async def missed_checkins_clock():
         """Advance the clock to now for the clients of the partitions this worker owns."""
         started, now = time.perf_counter(), datetime.now(UTC)
-        owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == CHECKINS}
+        owned = {tp.partition for tp in assigned(app, CHECKINS)}
         keys, reported = list(states.data.keys()), 0
         for key in keys:
             async with state_lock:
@@ -148,7 +149,7 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
         if app.rebalancing_count == 0 or app.rebalancing:
             status = "joining" if app.rebalancing_count == 0 else "rebalancing"
             return web.json({"status": status, "service": SERVICE}, status=503)
-        owned = sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == CHECKINS)
+        owned = sorted(tp.partition for tp in assigned(app, CHECKINS))
         return web.json({"status": "ready", "service": SERVICE, "partitions": owned})
 
     @app.page("/metrics")

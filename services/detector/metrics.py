@@ -13,15 +13,18 @@ clock_seconds = REGISTRY.gauge("rapport_detector_clock_last_run_seconds", "durat
 lag = REGISTRY.gauge("rapport_consumer_lag", "records behind the end of the assigned partitions", ["service"])
 
 
+def assigned(app, topic: str) -> list:
+    """The partitions of `topic` this worker owns now (as faust TPs)."""
+    return [tp for tp in app.assignor.assigned_actives() if tp.topic == topic]
+
+
 def records_behind(app, topic: str) -> int:
     """Records behind the high-water mark on this worker's partitions of `topic` (best effort: 0 before a fetch)."""
     consumer = getattr(app, "_consumer", None) or None
     if consumer is None:
         return 0
     total = 0
-    for tp in app.assignor.assigned_actives():
-        if tp.topic != topic:
-            continue
+    for tp in assigned(app, topic):
         try:
             highwater = consumer.highwater(tp)
         except Exception:  # noqa: BLE001 - not fetched yet
