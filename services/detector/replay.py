@@ -25,12 +25,38 @@ def default_workers(input_path: Path) -> int:
     """One worker per idle core (at most 4) for inputs big enough to pay for the processes, else one.
 
     A second worker only helps where a core is free (measured: slower than one on a busy 2-core box), so the
-    cores taken by other work (the 1-minute load average) are left out.
+    cores busy right now are left out.
     """
     if input_path.stat().st_size < PARALLEL_FROM_BYTES:
         return 1
-    idle = len(os.sched_getaffinity(0)) - round(os.getloadavg()[0])
+    idle = len(os.sched_getaffinity(0)) - round(busy_cores())
     return max(1, min(idle, MAX_DEFAULT_WORKERS))
+
+
+def busy_cores(sample_s: float = 0.25) -> float:
+    """Cores in use now: the share of CPU time not idle between two readings of /proc/stat, `sample_s` apart.
+
+    The 1-minute load average lags: right after a build it still counts cores that are idle again. It is the
+    answer where /proc/stat cannot be read.
+    """
+    try:
+        total_before, idle_before = cpu_times()
+        time.sleep(sample_s)
+        total_after, idle_after = cpu_times()
+    except (OSError, ValueError):
+        return os.getloadavg()[0]
+    total = total_after - total_before
+    return (os.cpu_count() or 1) * (1 - (idle_after - idle_before) / total) if total > 0 else 0.0
+
+
+def cpu_times() -> tuple[int, int]:
+    """(all, idle) CPU time in ticks since boot, summed over every CPU: the first line of /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        name, *ticks = stat.readline().split()
+    if name != "cpu":
+        raise ValueError("/proc/stat does not start with the CPU totals")
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(t) for t in ticks[:8])  # guest time is in user
+    return user + nice + system + idle + iowait + irq + softirq + steal, idle + iowait
 
 
 def run_replay(input_path: Path, output: Path, until: str | None, config_path: Path | None,

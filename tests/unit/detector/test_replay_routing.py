@@ -31,15 +31,39 @@ def test_cheap_time_reads_rfc3339_with_an_offset_only():
 def test_default_workers_take_the_idle_cores_of_big_inputs_only(tmp_path, monkeypatch):
     import os
 
-    from services.detector.replay import MAX_DEFAULT_WORKERS, PARALLEL_FROM_BYTES, default_workers
+    from services.detector import replay
 
     small, big = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
     small.write_bytes(b"{}\n")
     with big.open("wb") as f:
-        f.truncate(PARALLEL_FROM_BYTES + 1)
+        f.truncate(replay.PARALLEL_FROM_BYTES + 1)
     cores = len(os.sched_getaffinity(0))
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    assert default_workers(small) == 1
-    assert default_workers(big) == min(cores, MAX_DEFAULT_WORKERS)
-    monkeypatch.setattr(os, "getloadavg", lambda: (float(cores), 0.0, 0.0))
-    assert default_workers(big) == 1  # every core busy: a second worker would only slow the first
+    monkeypatch.setattr(replay, "busy_cores", lambda: 0.0)
+    assert replay.default_workers(small) == 1
+    assert replay.default_workers(big) == min(cores, replay.MAX_DEFAULT_WORKERS)
+    monkeypatch.setattr(replay, "busy_cores", lambda: float(cores))
+    assert replay.default_workers(big) == 1  # every core busy: a second worker would only slow the first
+
+
+def test_busy_cores_are_the_cpu_time_not_idle_between_two_readings(monkeypatch):
+    import os
+
+    from services.detector import replay
+
+    readings = iter([(1_000, 600), (1_400, 700)])  # 400 ticks passed, 100 of them idle: three quarters busy
+    monkeypatch.setattr(replay, "cpu_times", lambda: next(readings))
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert replay.busy_cores(sample_s=0) == 3.0
+    monkeypatch.setattr(replay, "cpu_times", lambda: (_ for _ in ()).throw(OSError("no /proc")))
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 0.0, 0.0))
+    assert replay.busy_cores(sample_s=0) == 1.5  # without /proc/stat: the 1-minute load average
+
+
+def test_cpu_times_read_this_machine():
+    import os
+
+    from services.detector.replay import busy_cores, cpu_times
+
+    total, idle = cpu_times()
+    assert 0 < idle <= total
+    assert 0.0 <= busy_cores(sample_s=0.05) <= (os.cpu_count() or 1)
