@@ -61,14 +61,18 @@ class BenchSystem:
     def log_dir(self) -> Path:
         return self.root / "logs"
 
-    def start(self, name: str, extra_env: dict[str, str] | None = None) -> int:
-        """Start `rapport <name>` on a free port, wait for /healthz and return the port."""
+    def start(self, name: str, extra_env: dict[str, str] | None = None, as_name: str | None = None) -> int:
+        """Start `rapport <name>` on a free port, wait for /healthz and return the port.
+
+        `as_name` runs a second instance beside the first under that name (for `stop` and `url`).
+        """
         spec = _spec(name)
         port = free_port()
         env = {**self.env, **(extra_env or {}), "PYTHONPATH": str(REPO_ROOT)}
-        self.procs[name] = start_service(spec, port, env, self.log_dir)
-        self.ports[name] = port
-        wait_healthy(spec, port, self.procs[name], self.log_dir)
+        key = as_name or name
+        self.procs[key] = start_service(spec, port, env, self.log_dir)
+        self.ports[key] = port
+        wait_healthy(spec, port, self.procs[key], self.log_dir)
         return port
 
     def start_module(self, name: str, args: list[str]) -> subprocess.Popen:
