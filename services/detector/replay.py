@@ -10,6 +10,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
 
+import psutil
+
 from services.detector.core import load_config
 from services.detector.replay_part import PartJob, PartResult, replay_part
 from services.detector.replay_summary import ReplaySummary
@@ -34,29 +36,11 @@ def default_workers(input_path: Path) -> int:
 
 
 def busy_cores(sample_s: float = 0.25) -> float:
-    """Cores in use now: the share of CPU time not idle between two readings of /proc/stat, `sample_s` apart.
+    """Cores in use now: the machine's CPU time not idle over `sample_s` (psutil, from /proc/stat on Linux).
 
-    The 1-minute load average lags: right after a build it still counts cores that are idle again. It is the
-    answer where /proc/stat cannot be read.
+    Not the 1-minute load average: it lags, and right after a build it still counts cores that are idle again.
     """
-    try:
-        total_before, idle_before = cpu_times()
-        time.sleep(sample_s)
-        total_after, idle_after = cpu_times()
-    except (OSError, ValueError):
-        return os.getloadavg()[0]
-    total = total_after - total_before
-    return (os.cpu_count() or 1) * (1 - (idle_after - idle_before) / total) if total > 0 else 0.0
-
-
-def cpu_times() -> tuple[int, int]:
-    """(all, idle) CPU time in ticks since boot, summed over every CPU: the first line of /proc/stat."""
-    with open("/proc/stat", encoding="ascii") as stat:
-        name, *ticks = stat.readline().split()
-    if name != "cpu":
-        raise ValueError("/proc/stat does not start with the CPU totals")
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(t) for t in ticks[:8])  # guest time is in user
-    return user + nice + system + idle + iowait + irq + softirq + steal, idle + iowait
+    return psutil.cpu_percent(interval=sample_s) / 100 * (psutil.cpu_count() or 1)
 
 
 def run_replay(input_path: Path, output: Path, until: str | None, config_path: Path | None,

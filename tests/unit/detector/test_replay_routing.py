@@ -45,25 +45,19 @@ def test_default_workers_take_the_idle_cores_of_big_inputs_only(tmp_path, monkey
     assert replay.default_workers(big) == 1  # every core busy: a second worker would only slow the first
 
 
-def test_busy_cores_are_the_cpu_time_not_idle_between_two_readings(monkeypatch):
-    import os
+def test_busy_cores_are_the_share_of_cpu_time_in_use_times_the_cores(monkeypatch):
+    import psutil
 
     from services.detector import replay
 
-    readings = iter([(1_000, 600), (1_400, 700)])  # 400 ticks passed, 100 of them idle: three quarters busy
-    monkeypatch.setattr(replay, "cpu_times", lambda: next(readings))
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(psutil, "cpu_percent", lambda interval: 75.0)  # three quarters of the CPU time in use
+    monkeypatch.setattr(psutil, "cpu_count", lambda: 4)
     assert replay.busy_cores(sample_s=0) == 3.0
-    monkeypatch.setattr(replay, "cpu_times", lambda: (_ for _ in ()).throw(OSError("no /proc")))
-    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 0.0, 0.0))
-    assert replay.busy_cores(sample_s=0) == 1.5  # without /proc/stat: the 1-minute load average
 
 
-def test_cpu_times_read_this_machine():
-    import os
+def test_busy_cores_read_this_machine():
+    import psutil
 
-    from services.detector.replay import busy_cores, cpu_times
+    from services.detector.replay import busy_cores
 
-    total, idle = cpu_times()
-    assert 0 < idle <= total
-    assert 0.0 <= busy_cores(sample_s=0.05) <= (os.cpu_count() or 1)
+    assert 0.0 <= busy_cores(sample_s=0.05) <= psutil.cpu_count()
