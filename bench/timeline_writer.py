@@ -26,12 +26,15 @@ from pathlib import Path
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
+from bench.workload import day_answers
 from migrations.runner import upgrade
 from schemas.topics import CHECKINS
 from services.common.kafka import BatchLimits, ConsumerLoop, client_options, ensure_topics, make_producer, wait_for_broker
 from services.common.settings import KafkaSettings
 from services.common.stack import LocalStack, create_database, drop_database
 from services.timeline.answers import forget as forget_answers
+from services.timeline.config import TimelineSettings
+from services.timeline.main import batch_limits
 from services.timeline.service import TimelineWriter
 from services.timeline.sql import STATEMENTS
 from services.timeline.store import TimelineStore, plain_dsn
@@ -42,19 +45,23 @@ ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC")
 
 
 def checkins(count: int, seed: int = 11) -> list[dict]:
-    """Daily mood for 200 clients, BRS weekly and PHQ-9 fortnightly, like a real cohort's mix."""
+    """200 clients answering like the bench cohort (`bench.workload.day_answers`: mood daily, BRS and SRS weekly,
+    PHQ-9 fortnightly; about one client in ten sliding), a short note on every fifth check-in.
+
+    Plausible answers, not uniform random ones: random PHQ-9 item 9 and BRS answers raise several times the
+    signals of a real cohort, and the detector stage drains these check-ins too.
+    """
     rng, clients, start = random.Random(seed), [uuid.uuid4() for _ in range(200)], datetime(2026, 1, 1, tzinfo=UTC)
+    days = max(1, -(-count // len(clients)))
+    levels = [rng.uniform(6.0, 8.5) for _ in clients]
+    sliding = [rng.random() < 0.1 for _ in clients]
     events = []
     for n in range(count):
         day, client = divmod(n, len(clients))
-        answers = [{"instrument": "mood", "item": 1, "value": rng.randint(0, 10)}]
-        if (day + client) % 7 == 0:
-            answers += [{"instrument": "brs", "item": i, "value": rng.randint(1, 5)} for i in range(1, 7)]
-        if (day + client) % 14 == 3:
-            answers += [{"instrument": "phq9", "item": i, "value": rng.randint(0, 3)} for i in range(1, 10)]
+        level = levels[client] - (4.0 * day / days if sliding[client] else 0.0)
         events.append({"event_id": str(uuid.uuid4()), "client_id": str(clients[client]), "timezone": ZONES[client % 4],
                        "occurred_at": (start + timedelta(days=day % 300, minutes=rng.randint(0, 900))).isoformat(),
-                       "answers": answers, "note": "bench" if n % 5 == 0 else None})
+                       "answers": day_answers(rng, day, client, level), "note": "bench" if n % 5 == 0 else None})
     return events
 
 
@@ -88,25 +95,27 @@ class Clock:
 
 
 async def run_writer(kafka: KafkaSettings, url: str, total: int, busy: list[float] | None = None) -> float:
-    store, clock = await TimelineStore.open(url), Clock(total)
-    writer = TimelineWriter(store, lambda record, reason: asyncio.sleep(0))
+    """The writer as `rapport timeline` runs it: its default batch, chunk and in-flight settings."""
+    settings = TimelineSettings(**kafka.model_dump(), database_url=url)
+    store, clock = await TimelineStore.open(url, max_size=settings.batches_in_flight + 1), Clock(total)
+    writer = TimelineWriter(store, lambda record, reason: asyncio.sleep(0), settings.chunk_records)
 
     async def timed(records):
         clock.start()
         await writer.handle(records)
         clock.add(len(records))
 
-    await consume_until_finished("bench-timeline", kafka, timed, clock)
+    await consume_until_finished("bench-timeline", kafka, timed, clock, batch_limits(settings))
     await store.close()
     if busy is not None:
         busy.append(clock.busy)
     return clock.seconds
 
 
-async def consume_until_finished(name: str, kafka: KafkaSettings, handler, clock) -> None:
+async def consume_until_finished(name: str, kafka: KafkaSettings, handler, clock,
+                                 limits: BatchLimits = BatchLimits(max_records=1000)) -> None:
     """Run `handler` over the check-ins topic in a new consumer group until `clock` has counted every event."""
-    loop = ConsumerLoop(name, kafka, [CHECKINS], f"{name}-{uuid.uuid4().hex[:6]}", handler,
-                        BatchLimits(max_records=1000))
+    loop = ConsumerLoop(name, kafka, [CHECKINS], f"{name}-{uuid.uuid4().hex[:6]}", handler, limits)
     await loop.start()
     task = asyncio.create_task(loop.run())
     await clock.finished.wait()
