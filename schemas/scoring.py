@@ -46,7 +46,8 @@ def score_brs(items: dict[int, float]) -> float | None:
     return round(sum(adjusted) / 6, 4)
 
 
-def _score_one(instrument: str, items: dict[int, float]) -> Score:
+def score_instrument(instrument: str, items: dict[int, float]) -> Score:
+    """The score of one instrument from its answered items (item number -> value, in answer order)."""
     count = REGISTRY[instrument].items
     detail: dict[str, float] = {}
     if instrument == "brs":
@@ -79,4 +80,4 @@ def score_answers(answers: Iterable[Answer]) -> dict[str, Score]:
             grouped[a.instrument] = {a.item: a.value}
         else:
             items[a.item] = a.value
-    return {name: _score_one(name, grouped[name]) for name in sorted(grouped)}
+    return {name: score_instrument(name, grouped[name]) for name in sorted(grouped)}

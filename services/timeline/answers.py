@@ -10,7 +10,7 @@ import json
 from pydantic import TypeAdapter
 
 from schemas.checkin import Answer
-from schemas.scoring import score_answers
+from schemas.scoring import Score, score_answers, score_instrument
 
 ScoreFields = tuple[str, float | None, int, str]  # instrument, value, items_answered, detail as JSON
 ANSWER_FIELDS = ("instrument", "item", "value")  # the key below; a test keeps it equal to Answer's fields
@@ -18,7 +18,10 @@ CACHE_LIMIT = 16_384  # answer sets remembered; short ones repeat, long ones rar
 
 # Serialising through pydantic-core is several times faster than model_dump + json.dumps.
 _ANSWERS = TypeAdapter(list[Answer])
-_cache: dict[tuple, tuple[str, tuple[ScoreFields, ...]]] = {}
+_ANSWER = TypeAdapter(Answer)
+_cache: dict[tuple, tuple[str, tuple[ScoreFields, ...]]] = {}  # whole answer sets
+_answer_json: dict[tuple, str] = {}  # one answer's key -> its JSON
+_instrument_scores: dict[tuple, ScoreFields] = {}  # one instrument's answer keys, in order -> its score fields
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps would build this encoder on every call
 
 
@@ -28,22 +31,52 @@ def answers_key(answers: list[Answer]) -> tuple:
 
 def score_fields(answers: list[Answer]) -> tuple[ScoreFields, ...]:
     """One (instrument, value, items_answered, detail JSON) per instrument answered, by `schemas.scoring`."""
-    return tuple((s.instrument, s.value, s.items_answered, _compact_json(s.detail) if s.detail else "{}")
-                 for s in score_answers(answers).values())
+    return tuple(_fields(s) for s in score_answers(answers).values())
+
+
+def _fields(score: Score) -> ScoreFields:
+    return score.instrument, score.value, score.items_answered, _compact_json(score.detail) if score.detail else "{}"
 
 
 def answers_and_scores(answers: list[Answer]) -> tuple[str, tuple[ScoreFields, ...]]:
     """(the answers as JSON, their score fields), from the cache when this answer set was seen before."""
     key = answers_key(answers)
     found = _cache.get(key)
-    if found is None:
-        found = (_ANSWERS.dump_json(answers).decode(), score_fields(answers))
-        if len(_cache) >= CACHE_LIMIT:
-            _cache.clear()
-        _cache[key] = found
-    return found
+    return found if found is not None else _remember(_cache, key, _compose(answers, key))
+
+
+def _compose(answers: list[Answer], key: tuple) -> tuple[str, tuple[ScoreFields, ...]]:
+    """A new answer set from known parts: each answer's JSON, and each instrument's items scored before.
+
+    A set is new when any answer differs (an SRS has four items of a tenth each), but its answers and most of
+    its instruments were seen in other sets: only the parts never seen are serialised or scored.
+    """
+    fragments, keys, items = [], {}, {}
+    for answer, answer_key in zip(answers, key):
+        fragment = _answer_json.get(answer_key)
+        fragments.append(fragment if fragment is not None
+                         else _remember(_answer_json, answer_key, _ANSWER.dump_json(answer).decode()))
+        keys.setdefault(answer.instrument, []).append(answer_key)
+        items.setdefault(answer.instrument, {})[answer.item] = answer.value
+    scores = []
+    for instrument in sorted(keys):
+        group = tuple(keys[instrument])
+        fields = _instrument_scores.get(group)
+        scores.append(fields if fields is not None else
+                      _remember(_instrument_scores, group, _fields(score_instrument(instrument, items[instrument]))))
+    return "[" + ",".join(fragments) + "]", tuple(scores)
+
+
+def _remember(cache: dict, key, value):
+    """Store and return `value`; a full cache starts again empty (the sets in use come back at once)."""
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def forget() -> None:
     """Empty the cache, as in a freshly started writer (the benchmark starts every contender this way)."""
     _cache.clear()
+    _answer_json.clear()
+    _instrument_scores.clear()
