@@ -4,6 +4,7 @@ import asyncio
 import logging
 import ssl
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -92,6 +93,10 @@ class BatchLimits:
     max_wait_ms: int = 200
     retry_initial_s: float = 0.5
     retry_max_s: float = 15.0
+    # Batches handled at once. Above 1 the next batch is fetched and handled while the previous one finishes
+    # (its last write, its commit): only for a handler that may run twice concurrently and whose sink does not
+    # care in which order two batches become durable. Offsets are still committed in batch order.
+    in_flight: int = 1
 
 
 BatchHandler = Callable[[list[ConsumerRecord]], Awaitable[None]]
@@ -153,19 +158,41 @@ class ConsumerLoop:
             self.consumer = None
 
     async def run(self) -> None:
+        """Fetch and handle batches until stopped; each batch's offsets are committed once it is durable, in order.
+
+        With `limits.in_flight` above 1 a new batch is handed to the handler while earlier ones are finishing;
+        a batch is committed only when it and every batch before it succeeded.
+        """
         assert self.consumer is not None, "call start() first"
-        while not self._stopping.is_set():
-            batches = await self.consumer.getmany(timeout_ms=self.limits.max_wait_ms, max_records=self.limits.max_records)
-            if self.consumer.assignment():
-                self.ready.set()
-            records = [r for part in batches.values() for r in part]
-            if not records:
-                continue
-            if not await self._handle_until_done(records):
-                break  # stopping while the batch still fails: leave it uncommitted, the next owner re-reads it
-            await self._commit(records)
-            self.records_total.inc(len(records), service=self.name)
-            await self._update_lag()
+        in_flight: deque[tuple[list[ConsumerRecord], asyncio.Task]] = deque()
+        try:
+            while not self._stopping.is_set():
+                batches = await self.consumer.getmany(timeout_ms=self.limits.max_wait_ms,
+                                                      max_records=self.limits.max_records)
+                if self.consumer.assignment():
+                    self.ready.set()
+                records = [r for part in batches.values() for r in part]
+                if records:
+                    in_flight.append((records, asyncio.ensure_future(self._handle_until_done(records))))
+                # Finish the oldest batch when the window is full, when it is done already, or when the topic is
+                # quiet (nothing new to overlap with: its offsets should not wait for the next record).
+                while in_flight and (len(in_flight) >= self.limits.in_flight or not records or in_flight[0][1].done()):
+                    if not await self._finish(*in_flight.popleft()):
+                        return
+            while in_flight:  # stopping: finish and commit what was handed out, in order
+                if not await self._finish(*in_flight.popleft()):
+                    return
+        finally:
+            await _cancel_all([task for _, task in in_flight])  # after a batch that never succeeded: not committed
+
+    async def _finish(self, records: list[ConsumerRecord], handling: asyncio.Task) -> bool:
+        """Wait for one batch; commit it when it succeeded. False: stopping while it still failed."""
+        if not await handling:
+            return False  # leave it uncommitted, and every batch after it: the next owner re-reads them
+        await self._commit(records)
+        self.records_total.inc(len(records), service=self.name)
+        await self._update_lag()
+        return True
 
     async def _handle_until_done(self, records: list[ConsumerRecord]) -> bool:
         """True once the handler succeeded; False when asked to stop while the batch still fails."""
@@ -206,6 +233,12 @@ class ConsumerLoop:
             if highwater is not None:
                 total += max(highwater - await self.consumer.position(tp), 0)
         self.lag.set(total, service=self.name)
+
+
+async def _cancel_all(tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def wait_for_broker(settings: KafkaSettings, timeout_s: float = 30.0) -> None:

@@ -16,13 +16,15 @@ log = logging.getLogger(__name__)
 
 def batch_limits(settings: TimelineSettings) -> BatchLimits:
     return BatchLimits(max_records=settings.batch_max_records, max_wait_ms=settings.batch_max_wait_ms,
-                       retry_initial_s=settings.retry_initial_s, retry_max_s=settings.retry_max_s)
+                       retry_initial_s=settings.retry_initial_s, retry_max_s=settings.retry_max_s,
+                       in_flight=settings.batches_in_flight)
 
 
 async def serve(settings: TimelineSettings, stop: asyncio.Event) -> None:
     """Consume and write until `stop` is set; the batch in flight is finished and committed first."""
     async with AsyncExitStack() as resources:
-        store = await TimelineStore.open(settings.database_url, settings.statement_timeout_ms)
+        store = await TimelineStore.open(settings.database_url, settings.statement_timeout_ms,
+                                         max_size=settings.batches_in_flight + 1)  # one more for readiness
         resources.push_async_callback(store.close)
         loop_holder: list[ConsumerLoop] = []
 

@@ -37,6 +37,9 @@ class TimelineWriter:
         self.store = store
         self.dead_letter = dead_letter
         self.chunk_records = chunk_records
+        # Batches in flight at once (`batches_in_flight`) decode one at a time: the next batch starts decoding when
+        # this one has handed out its last chunk, so its decoding overlaps this one's last insert and commit.
+        self._decoding = asyncio.Lock()
 
     async def handle(self, records: list[ConsumerRecord]) -> None:
         started = time.perf_counter()
@@ -46,18 +49,19 @@ class TimelineWriter:
         async def decoded_chunks() -> AsyncIterator[RowBatch]:
             """Decode chunk by chunk, yielding to the loop now and then so the previous chunk's insert advances."""
             chunk = RowBatch()
-            for start in range(0, len(records), self.chunk_records):
-                chunk = chunk.next_chunk()  # a record redelivered within the batch is written once
-                for n, record in enumerate(records[start:start + self.chunk_records], 1):
-                    try:
-                        add_rows(chunk, record.topic, record.value)
-                    except UnusableRecord as exc:
-                        rejected.append((record, str(exc)))
-                        continue
-                    decoded.append(record)
-                    if n % YIELD_EVERY == 0:
-                        await asyncio.sleep(0)
-                yield chunk
+            async with self._decoding:
+                for start in range(0, len(records), self.chunk_records):
+                    chunk = chunk.next_chunk()  # a record redelivered within the batch is written once
+                    for n, record in enumerate(records[start:start + self.chunk_records], 1):
+                        try:
+                            add_rows(chunk, record.topic, record.value)
+                        except UnusableRecord as exc:
+                            rejected.append((record, str(exc)))
+                            continue
+                        decoded.append(record)
+                        if n % YIELD_EVERY == 0:
+                            await asyncio.sleep(0)
+                    yield chunk
 
         chunks = decoded_chunks()
         try:
@@ -74,6 +78,8 @@ class TimelineWriter:
             for table, offered in counts.offered.items():
                 rows_offered.inc(offered, table=table)
                 rows_inserted.inc(counts.inserted[table], table=table)
+        finally:
+            await chunks.aclose()  # a batch that failed part-way gives up its turn to decode
         for record, reason in rejected:
             await self.dead_letter(record, reason)
         batch_seconds.set(time.perf_counter() - started)
