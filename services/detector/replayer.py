@@ -22,6 +22,7 @@ class Replayer:
     emit: Callable[[SignalDetected], None]
     states: dict[str, ClientState] = field(default_factory=dict)
     watermark: datetime | None = None
+    _clock: float = float("-inf")  # the watermark in epoch seconds
     _due: list = field(default_factory=list)  # heap of (earliest possible deadline, client_id, last event_id)
 
     def feed(self, checkin: CheckinSubmitted) -> bool:
@@ -44,10 +45,10 @@ class Replayer:
 
     def advance(self, watermark: datetime) -> None:
         """Move the event-time clock forward (never back) and report every deadline it passes."""
-        if self.watermark is not None and watermark <= self.watermark:
+        now = watermark.timestamp()  # one call; comparing aware datetimes asks both for their offsets
+        if now <= self._clock:
             return
-        self.watermark = watermark
-        now = watermark.timestamp()
+        self._clock, self.watermark = now, watermark
         while self._due and self._due[0][0] <= now:
             _, client_id, last_event_id = heapq.heappop(self._due)
             state = self.states[client_id]
