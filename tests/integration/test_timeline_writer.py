@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy import func, insert, make_url, select
 
@@ -133,6 +134,36 @@ async def test_n_events_make_exactly_n_rows(kafka_settings, engine, writer_env, 
     finally:
         writer.stop()
     assert "private words" not in writer.log_path.read_text(), "a note must never be logged"
+
+
+async def test_a_redelivery_in_the_batch_written_beside_its_original_is_stored_once(kafka_settings, engine, writer_env,
+                                                                                   tmp_path, port):
+    """Two batches are in flight at once: each block of check-ins is published twice in a row, so a copy often lands
+    in the batch written beside its original (its COPY waits on the original's key, then that batch is redone with
+    ON CONFLICT inserts, or PostgreSQL ends one of two crossing batches and the loop retries it)."""
+    client_id = uuid.uuid4()
+    events = [checkin(client_id, n) for n in range(300)]
+    twice = [e for start in range(0, 300, 50) for e in events[start:start + 50] * 2]
+    env = writer_env | {"RAPPORT_TIMELINE_BATCH_MAX_RECORDS": "50", "RAPPORT_TIMELINE_CHUNK_RECORDS": "10",
+                        "RAPPORT_TIMELINE_BATCHES_IN_FLIGHT": "2"}
+    writer = start_writer(env, tmp_path, port)
+    try:
+        await writer.wait_healthy()
+        await publish(kafka_settings, CHECKINS, twice, client_id)
+        expected = {checkins: 300, scores: 600}
+        await wait_until(lambda: counts_reach(engine, client_id, expected), timeout=90, reason=f"rows {expected}")
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+        assert metric(metrics, 'rapport_timeline_rows_offered_total{table="checkins"}') > \
+            metric(metrics, 'rapport_timeline_rows_inserted_total{table="checkins"}'), "no copy reached another batch"
+        await asyncio.sleep(1)
+        assert await counts_reach(engine, client_id, expected), "a copy was stored twice"
+    finally:
+        writer.stop()
+
+
+def metric(text: str, name: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
 
 
 async def test_poison_records_go_to_the_dlq_and_the_rest_is_written(kafka_settings, engine, writer_env, tmp_path, port):
