@@ -16,7 +16,7 @@ def acute_risk(checkin: CheckinSubmitted, scores: dict[str, Score], now: datetim
     critical: list[str] = []
     high: list[str] = []
     evidence: dict = {}
-    item9 = checkin.answer("phq9", 9)
+    item9 = scores["phq9"].detail.get("item9") if "phq9" in scores else None  # the answer, kept by the scoring
     if item9 is not None and item9 >= rules.phq9_item9_min:
         evidence["phq9_item9"] = int(item9)
         (critical if item9 >= rules.phq9_item9_critical else high).append(f"PHQ-9 item 9 answered {int(item9)} of 3")
