@@ -34,10 +34,10 @@ from services.common.settings import KafkaSettings
 from services.common.stack import LocalStack, create_database, drop_database
 from services.timeline.answers import forget as forget_answers
 from services.timeline.config import TimelineSettings
-from services.timeline.main import batch_limits
+from services.timeline.main import batch_limits, open_store
 from services.timeline.service import TimelineWriter
 from services.timeline.sql import STATEMENTS
-from services.timeline.store import TimelineStore, plain_dsn
+from services.timeline.store import plain_dsn
 from services.timeline.rows import CheckinRow, ScoreRow
 from services.timeline.writer import RowBatch, rows_for
 
@@ -97,7 +97,7 @@ class Clock:
 async def run_writer(kafka: KafkaSettings, url: str, total: int, busy: list[float] | None = None) -> float:
     """The writer as `rapport timeline` runs it: its default batch, chunk and in-flight settings."""
     settings = TimelineSettings(**kafka.model_dump(), database_url=url)
-    store, clock = await TimelineStore.open(url, max_size=settings.batches_in_flight + 1), Clock(total)
+    store, clock = await open_store(settings), Clock(total)
     writer = TimelineWriter(store, lambda record, reason: asyncio.sleep(0), settings.chunk_records)
 
     async def timed(records):

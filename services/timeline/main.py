@@ -20,11 +20,16 @@ def batch_limits(settings: TimelineSettings) -> BatchLimits:
                        in_flight=settings.batches_in_flight)
 
 
+async def open_store(settings: TimelineSettings) -> TimelineStore:
+    """The writer's pool: a connection per batch in flight, and one more for the readiness check."""
+    return await TimelineStore.open(settings.database_url, settings.statement_timeout_ms,
+                                    max_size=settings.batches_in_flight + 1)
+
+
 async def serve(settings: TimelineSettings, stop: asyncio.Event) -> None:
     """Consume and write until `stop` is set; the batch in flight is finished and committed first."""
     async with AsyncExitStack() as resources:
-        store = await TimelineStore.open(settings.database_url, settings.statement_timeout_ms,
-                                         max_size=settings.batches_in_flight + 1)  # one more for readiness
+        store = await open_store(settings)
         resources.push_async_callback(store.close)
         loop_holder: list[ConsumerLoop] = []
 
