@@ -14,15 +14,14 @@ DAY = 86400.0
 
 @dataclass
 class Replayer:
-    """The event-time clock (`watermark`) is the latest occurred_at seen; a missed-check-in deadline fires when
-    the clock passes it. Offline there is no processing time: `detected_at` is the observed_at.
+    """The event-time clock (`watermark`, epoch seconds) is the latest occurred_at seen; a missed-check-in
+    deadline fires when the clock passes it. Offline there is no processing time: `detected_at` is the observed_at.
     """
 
     config: DetectorConfig
     emit: Callable[[SignalDetected], None]
     states: dict[str, ClientState] = field(default_factory=dict)
-    watermark: datetime | None = None
-    _clock: float = float("-inf")  # the watermark in epoch seconds
+    watermark: float = float("-inf")  # kept as a number: comparing aware datetimes asks both for their offsets
     _due: list = field(default_factory=list)  # heap of (earliest possible deadline, client_id, last event_id)
 
     def feed(self, checkin: CheckinSubmitted) -> bool:
@@ -45,10 +44,10 @@ class Replayer:
 
     def advance(self, watermark: datetime) -> None:
         """Move the event-time clock forward (never back) and report every deadline it passes."""
-        now = watermark.timestamp()  # one call; comparing aware datetimes asks both for their offsets
-        if now <= self._clock:
+        now = watermark.timestamp()
+        if now <= self.watermark:
             return
-        self._clock, self.watermark = now, watermark
+        self.watermark = now
         while self._due and self._due[0][0] <= now:
             _, client_id, last_event_id = heapq.heappop(self._due)
             state = self.states[client_id]
