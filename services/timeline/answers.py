@@ -10,15 +10,13 @@ import json
 from pydantic import TypeAdapter
 
 from schemas.checkin import Answer
-from schemas.scoring import Score, score_answers, score_instrument
+from schemas.scoring import Score, score_instrument
 
 ScoreFields = tuple[str, float | None, int, str]  # instrument, value, items_answered, detail as JSON
 ANSWER_FIELDS = ("instrument", "item", "value")  # the key below; a test keeps it equal to Answer's fields
 CACHE_LIMIT = 16_384  # answer sets remembered; short ones repeat, long ones rarely do
 
-# Serialising through pydantic-core is several times faster than model_dump + json.dumps.
-_ANSWERS = TypeAdapter(list[Answer])
-_ANSWER = TypeAdapter(Answer)
+_ANSWER = TypeAdapter(Answer)  # serialising through pydantic-core: several times faster than model_dump + json.dumps
 _cache: dict[tuple, tuple[str, tuple[ScoreFields, ...]]] = {}  # whole answer sets
 _answer_json: dict[tuple, str] = {}  # one answer's key -> its JSON
 _instrument_scores: dict[tuple, ScoreFields] = {}  # one instrument's answer keys, in order -> its score fields
@@ -29,12 +27,8 @@ def answers_key(answers: list[Answer]) -> tuple:
     return tuple([(a.instrument, a.item, a.value or repr(a.value)) for a in answers])
 
 
-def score_fields(answers: list[Answer]) -> tuple[ScoreFields, ...]:
-    """One (instrument, value, items_answered, detail JSON) per instrument answered, by `schemas.scoring`."""
-    return tuple(_fields(s) for s in score_answers(answers).values())
-
-
 def _fields(score: Score) -> ScoreFields:
+    """(instrument, value, items_answered, detail JSON) of one instrument's score."""
     return score.instrument, score.value, score.items_answered, _compact_json(score.detail) if score.detail else "{}"
 
 

@@ -1,12 +1,16 @@
 """The memoised answers of the writer: a cache hit is exactly what `schemas.scoring` and a fresh dump give."""
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from schemas.checkin import Answer
 from schemas.instruments import REGISTRY
+from schemas.scoring import score_answers
 from services.timeline import answers
-from services.timeline.answers import ANSWER_FIELDS, answers_and_scores, score_fields
+from services.timeline.answers import ANSWER_FIELDS, answers_and_scores
 
 
 @st.composite
@@ -23,7 +27,10 @@ def answer_sets(draw) -> list[Answer]:
 
 
 def fresh(given_answers: list[Answer]) -> tuple:
-    return answers._ANSWERS.dump_json(given_answers).decode(), score_fields(given_answers)
+    """What the writer stores for these answers, computed afresh: the list dumped whole, every score by scoring."""
+    scores = tuple((s.instrument, s.value, s.items_answered, json.dumps(s.detail, separators=(",", ":")) if s.detail
+                    else "{}") for s in score_answers(given_answers).values())
+    return TypeAdapter(list[Answer]).dump_json(given_answers).decode(), scores
 
 
 @settings(max_examples=300, deadline=None)
