@@ -28,17 +28,17 @@ def missed_deadline(state: ClientState, rules: EngagementRules) -> datetime | No
     return datetime.combine(due.date() + timedelta(days=1), time(0), tzinfo=zone)
 
 
-def check_missed(state: ClientState, watermark: datetime, now: datetime | None,
+def check_missed(state: ClientState, watermark: float, now: datetime | None,
                  rules: EngagementRules) -> list[SignalDetected]:
-    """One signal per gap once the watermark passes the deadline; marks the gap as reported in `state`.
+    """One signal per gap once the watermark (epoch seconds) passes the deadline; marks the gap as reported.
 
     `now` is the processing time for `detected_at`; offline (None) it is the deadline itself.
     """
     last = state.entries[-1] if state.entries else None
-    if last is None or state.missed_reported or watermark.timestamp() < last.t + rules.min_gap_days * DAY:
+    if last is None or state.missed_reported or watermark < last.t + rules.min_gap_days * DAY:
         return []  # the cheap checks first: this runs for every check-in
     deadline = missed_deadline(state, rules)
-    if deadline is None or watermark < deadline:
+    if deadline is None or watermark < deadline.timestamp():
         return []
     state.missed_reported = True
     gap = expected_gap_days(state, rules)

@@ -40,7 +40,7 @@ def advance_clock(state: ClientState | None, client_id: str, watermark: datetime
     if state is None:
         return ClientState(str(client_id)), []
     state = state.copy()
-    signals = check_missed(state, watermark, now, config.for_client(state.client_id).engagement)
+    signals = check_missed(state, watermark.timestamp(), now, config.for_client(state.client_id).engagement)
     return state, _remember(state, signals)
 
 
@@ -57,49 +57,54 @@ def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime
     return state, update(state, checkin, now, config)
 
 
-def update(state: ClientState, checkin: CheckinSubmitted, now: datetime | None,
-           config: DetectorConfig) -> list[SignalDetected] | None:
-    """`evaluate` changing `state` in place (for a caller that owns it, like replay); None for a redelivery."""
+def update(state: ClientState, checkin: CheckinSubmitted, now: datetime | None, config: DetectorConfig,
+           seconds: float | None = None) -> list[SignalDetected] | None:
+    """`evaluate` changing `state` in place (for a caller that owns it, like replay); None for a redelivery.
+
+    `seconds` is occurred_at in epoch seconds when the caller has it already (reading it costs about a microsecond).
+    """
     event_id = str(checkin.event_id)
-    occurred_at = checkin.occurred_at
-    t, key = event_time(occurred_at.timestamp()), event_key(event_id)
-    if state.has_event(key, t):
+    if seconds is None:
+        seconds = checkin.occurred_at.timestamp()
+    t, key = event_time(seconds), event_key(event_id)
+    index = state.place(key, t)
+    if index is None:
         return None
     config = config.for_client(state.client_id)
     # The check-in itself proves the clock reached occurred_at: a gap it ends late is still reported.
-    signals = check_missed(state, occurred_at, now, config.engagement)
+    signals = check_missed(state, seconds, now, config.engagement)
     scores = score_answers(checkin.answers)
     signals += acute_risk(checkin, scores, now, config)
     if checkin.note:
         signals += crisis_language(checkin, now, config)
     latest = state.latest
     if latest is None or t >= latest - config.history_days * DAY:  # older check-ins only get the risk rules
-        signals += _judge_trends(state, checkin, t, event_id, key, scores, now, config)
+        signals += _judge_trends(state, checkin, seconds, index, event_id, key, scores, now, config)
     if latest is None or t >= latest:
         state.timezone = checkin.timezone
     return _remember(state, signals)
 
 
-def _judge_trends(state: ClientState, checkin: CheckinSubmitted, t: float, event_id: str, key: int, scores,
-                  now: datetime, config: DetectorConfig) -> list[SignalDetected]:
-    index = state.position(t)
+def _judge_trends(state: ClientState, checkin: CheckinSubmitted, seconds: float, index: int, event_id: str, key: int,
+                  scores, now: datetime | None, config: DetectorConfig) -> list[SignalDetected]:
+    """The trend rules for a check-in at `seconds` placed at `index` of the history (`ClientState.place`)."""
     signals: list[SignalDetected] = []
     brs = scores["brs"].value if "brs" in scores else None
     srs = scores["srs"].value if "srs" in scores else None
+    mood = scores["mood"].value if "mood" in scores else None
     brs_drop = srs_rupture = False
     if brs is not None:
-        judged = judge_brs(state, index, checkin, brs, now, config.resilience)
+        judged = judge_brs(state, index, checkin, seconds, brs, now, config.resilience)
         brs_drop, signals = judged.drop, signals + judged.signals
     if srs is not None:
         judged = judge_srs(state, index, checkin, srs, now, config.alliance)
         srs_rupture, signals = judged.rupture, signals + judged.signals
-    mood = scores["mood"].value if "mood" in scores else None
     if mood is not None:
         signals += chart_mood(state, checkin, local_day_number(checkin.occurred_at, checkin.timezone), mood, now,
                               config.mood)
     if index == len(state.entries):  # the latest check-in: a new gap starts after it
         state.last_event_id, state.missed_reported = event_id, False
-    state.entries.insert(index, Entry(t, key, brs, brs_drop, srs, srs_rupture))
+    state.entries.insert(index, Entry(event_time(seconds), key, brs, brs_drop, srs, srs_rupture))
     _trim(state, config)
     return signals
 

@@ -16,8 +16,13 @@ from services.detector.core.state import ClientState
 def ewma(values: list[float], weight: float, level: float | None = None) -> float | None:
     """Exponentially weighted mean (newest value weighted `weight`), started at `level` or the first value."""
     for value in values:
-        level = value if level is None else weight * value + (1 - weight) * level
+        level = ewma_step(value, weight, level)
     return level
+
+
+def ewma_step(value: float, weight: float, level: float | None) -> float:
+    """`ewma` of one more value."""
+    return value if level is None else weight * value + (1 - weight) * level
 
 
 def _forget_old_days(state: ClientState, latest: int, keep_days: int) -> None:
@@ -26,9 +31,10 @@ def _forget_old_days(state: ClientState, latest: int, keep_days: int) -> None:
     In event order the EWMA lives on in `mood_cache` and loses nothing. Only a full recompute after a late
     answer starts from the kept days: with daily data that start weighs 0.8^36 = 0.0003, with sparser data more.
     """
+    days = state.mood_days
     oldest = latest - keep_days
-    for stale in [k for k in state.mood_days if k < oldest]:
-        del state.mood_days[stale]
+    while (first := min(days)) < oldest:  # usually none or one day: min() scans in C, a comprehension would not
+        del days[first]
 
 
 def _day_mean(state: ClientState, day: int) -> float | None:
@@ -49,7 +55,7 @@ def _chart_before(state: ClientState, key: int, previous: int | None, rules: Moo
         previous = max((k for k in state.mood_days if k < key), default=None)
     if cache is not None and previous is not None and cache[0] == previous:
         total, count = state.mood_days[previous]
-        level = ewma([total / count], rules.ewma_lambda, cache[1])
+        level = ewma_step(total / count, rules.ewma_lambda, cache[1])
         sums, squares, days = cache[2], cache[3], cache[4]
         for day in range(previous + 1, key + 1):
             entering = _day_mean(state, day - rules.baseline_from_days)
@@ -98,7 +104,7 @@ def _judge_latest_day(state: ClientState, checkin: CheckinSubmitted, key: int, p
         return []
     mean, sd = baseline_of(sums, squares, days, rules)
     total, count = state.mood_days[key]
-    level = ewma([total / count], rules.ewma_lambda, before)
+    level = ewma_step(total / count, rules.ewma_lambda, before)
     limit = mean - max(rules.limit_factor * sd, rules.min_drop_points)
     below = level < limit
     started = below and not state.mood_excursion

@@ -26,10 +26,9 @@ class BrsJudgement:
     signals: list[SignalDetected]
 
 
-def judge_brs(state: ClientState, index: int, checkin: CheckinSubmitted, score: float, now: datetime,
-              rules: ResilienceRules) -> BrsJudgement:
-    """Judge a BRS score placed at `index` of the history (event time), against the scores before it."""
-    t = checkin.occurred_at.timestamp()
+def judge_brs(state: ClientState, index: int, checkin: CheckinSubmitted, t: float, score: float,
+              now: datetime | None, rules: ResilienceRules) -> BrsJudgement:
+    """Judge a BRS score placed at `index` of the history (event time `t`, epoch seconds) against the scores before it."""
     before = [e for e in state.entries[:index] if e.brs is not None]
     after = next((e for e in state.entries[index:] if e.brs is not None), None)
     previous = before[-1] if before else None

@@ -12,6 +12,8 @@ from services.detector.core.signals import make_signal
 
 def acute_risk(checkin: CheckinSubmitted, scores: dict[str, Score], now: datetime, config: DetectorConfig):
     """PHQ-9 item 9, C-SSRS screener items and the help button; critical unless one lone lower-level answer."""
+    if "phq9" not in scores and "cssrs" not in scores and not checkin.help_requested:
+        return []  # most check-ins: nothing this rule reads
     rules = config.risk
     critical: list[str] = []
     high: list[str] = []

@@ -8,7 +8,7 @@ millisecond with the same key are not a case that occurs. Only the latest check-
 
 import struct
 import zlib
-from bisect import bisect_left
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from math import isnan, nan
@@ -18,6 +18,7 @@ from uuid import UUID
 EMITTED_KEPT = 256
 FORMAT = 1
 _LOW64 = (1 << 64) - 1
+_AFTER_EVERY_KEY = 1 << 16  # (t, this) sorts after every entry at time t: event keys are 16 bits
 
 
 def event_key(event_id: str) -> int:
@@ -67,20 +68,17 @@ class ClientState:
 
     def has_event(self, key: int, t: float) -> bool:
         """Whether the check-in with this key, occurring at `t`, is already in the history: a redelivery."""
-        entries = self.entries
-        index = bisect_left(entries, (t,))
-        while index < len(entries) and entries[index].t == t:
-            if entries[index].key == key:
-                return True
-            index += 1
-        return False
+        return self.place(key, t) is None
 
-    def position(self, t: float) -> int:
-        """Index at which a check-in at `t` belongs (after equal times: arrival order breaks ties)."""
+    def place(self, key: int, t: float) -> int | None:
+        """Index at which a check-in at `t` belongs (after equal times: arrival order breaks ties), or None when
+        the check-in with this key at `t` is already there (a redelivery)."""
         entries = self.entries
-        index = bisect_left(entries, (t,))
-        while index < len(entries) and entries[index].t <= t:
-            index += 1
+        index = before = bisect_right(entries, (t, _AFTER_EVERY_KEY))
+        while before and entries[before - 1].t == t:
+            before -= 1
+            if entries[before].key == key:
+                return None
         return index
 
     def copy(self) -> "ClientState":
