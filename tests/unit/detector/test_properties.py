@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from schemas.checkin import Answer
 from schemas.signal import SignalKind
-from services.detector.core import DetectorConfig, evaluate
+from services.detector.core import DetectorConfig, advance_clock, evaluate
 from services.detector.core.state import event_time
 from services.detector.replay import Replayer
 from tests.unit.detector.builders import brs, checkin, mood, srs
@@ -79,6 +79,64 @@ def test_interleaving_clients_does_not_change_the_signals(streams, data):
     # The shared watermark decides when a missed-check-in deadline fires, so those are left out here.
     skip = {SignalKind.ENGAGEMENT_MISSED_CHECKINS}
     assert set(signal_ids(interleave(), skip)) == set(signal_ids(interleave(), skip))
+
+
+def asking_every_client(arrivals):
+    """The replay clock without its deadline queue: each time the clock moves, every client's gap is checked.
+
+    Returns (arrival index, signal id, observed_at) of every signal: which check-in's arrival let it out.
+    """
+    states, emitted, clock = {}, [], None
+    for i, c in enumerate(arrivals):
+        signals = []
+        if clock is None or c.occurred_at > clock:
+            clock = c.occurred_at
+            for client_id, state in states.items():
+                states[client_id], missed = advance_clock(state, client_id, clock, CONFIG)
+                signals += missed
+        states[str(c.client_id)], own = evaluate(states.get(str(c.client_id)), c, None, CONFIG)
+        emitted += [(i, s.signal_id, s.observed_at) for s in signals + own]
+    return sorted(emitted)
+
+
+def replayed(arrivals):
+    """Like `asking_every_client`, through the Replayer; also every signal by id."""
+    emitted, by_id = [], {}
+
+    def emit(signal):
+        emitted.append((i, signal.signal_id, signal.observed_at))
+        by_id[signal.signal_id] = signal
+
+    replayer = Replayer(CONFIG, emit)
+    for i, c in enumerate(arrivals):
+        replayer.feed(c)
+    return sorted(emitted), by_id
+
+
+@SETTINGS
+@given(streams=st.lists(client_stream(), min_size=1, max_size=4), data=st.data())
+def test_the_deadline_queue_fires_what_asking_every_client_fires_at_the_same_arrival(streams, data):
+    # Mostly in event order, so that gaps come due on the clock rather than at the client's next check-in, with
+    # some late arrivals: they change a client's median gap without ending its gap.
+    arrivals = sorted((c for s in streams for c in s), key=lambda c: c.occurred_at)
+    for _ in range(data.draw(st.integers(0, 3))):
+        late = arrivals.pop(data.draw(st.integers(0, len(arrivals) - 1)))
+        arrivals.insert(data.draw(st.integers(0, len(arrivals))), late)
+    assert replayed(arrivals)[0] == asking_every_client(arrivals)
+
+
+def test_a_tightened_rhythm_brings_the_queued_deadline_forward():
+    # A's gaps of 6 and 1 days allow 10.5 days after day 7. B's day 10.5 moves the clock past A's first look
+    # (3 days after day 7), so A waits with that deadline. A's day 8 then arrives late: with a median gap of
+    # 1 day, A's deadline is 3 days after day 8, long before the one A waited with, and B's day 12.5 passes it.
+    a, b = uuid.uuid4(), uuid.uuid4()
+    order = [(a, 0), (b, 1), (b, 2), (a, 6), (a, 7), (b, 10.5), (a, 8), (b, 12.5), (b, 20)]
+    arrivals = [checkin(client, day, mood(5)) for client, day in order]
+    emitted, by_id = replayed(arrivals)
+    assert emitted == asking_every_client(arrivals)
+    missed_a = [i for i, signal_id, _ in emitted
+                if (by_id[signal_id].kind, by_id[signal_id].client_id) == (SignalKind.ENGAGEMENT_MISSED_CHECKINS, a)]
+    assert missed_a == [order.index((b, 12.5))]
 
 
 def with_risk(c):
