@@ -10,7 +10,6 @@ import re
 import sys
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -63,11 +62,11 @@ def _cheap_owner(line: bytes, workers: int) -> int:
         return UNKNOWN
 
 
-def _cheap_time(line: bytes) -> datetime | None:
-    """The line's occurred_at when it reads as an RFC 3339 time with an offset, else None."""
+def _cheap_time(line: bytes) -> float | None:
+    """The line's occurred_at in epoch seconds when it reads as an RFC 3339 time with an offset, else None."""
     found = OCCURRED_AT.findall(line)
     try:
-        return parse_occurred_at(found[0].decode()) if len(found) == 1 else None
+        return parse_occurred_at(found[0].decode()).timestamp() if len(found) == 1 else None
     except ValueError:
         return None
 
@@ -85,50 +84,51 @@ def replay_part(job: PartJob) -> PartResult:
     with open(job.input_path, "rb") as source, open(job.output_path, "w", encoding="utf-8") as sink:
 
         def flush(line_number: int) -> None:
-            if not pending:
-                return
             for key, signal in sorted((sort_key(s), s) for s in pending):
                 sink.write(f"{line_number:012d}\t{key}\t{signal.model_dump_json()}\n")
                 result.summary.count_signal(signal)
             pending.clear()
 
-        line_number = 0
+        line_number, workers, mine = 0, job.workers, job.index
         for line_number, line in enumerate(source, 1):
-            if not line.strip():
+            if line.isspace():
                 continue
-            if job.workers > 1:
-                owner = _cheap_owner(line, job.workers)
+            if workers > 1:
+                owner = _cheap_owner(line, workers)
                 clock = _cheap_time(line)
-                if owner not in (job.index, UNKNOWN):
-                    clock = clock or _valid_time(line)
+                if owner != mine and owner != UNKNOWN:
+                    if clock is None:
+                        clock = _valid_time(line)
                     if clock is not None:
-                        replayer.advance(clock)
-                        flush(line_number)
+                        replayer.advance_to(clock)
+                        if pending:
+                            flush(line_number)
                     continue
                 if clock is not None:
-                    replayer.advance(clock)  # the clock follows every readable occurred_at, as in every worker
+                    replayer.advance_to(clock)  # the clock follows every readable occurred_at, as in every worker
             else:
-                owner = job.index  # alone, a valid line's own occurred_at moves the clock in `feed`
+                owner = mine  # alone, a valid line's own occurred_at moves the clock in `feed`
             try:
                 checkin = CheckinSubmitted.model_validate_json(line)
             except ValidationError as exc:
-                if job.workers == 1:
+                if workers == 1:
                     clock = _cheap_time(line)
                     if clock is not None:
-                        replayer.advance(clock)  # an invalid line's readable time still moves the clock
-                if owner == job.index or job.index == 0:
+                        replayer.advance_to(clock)  # an invalid line's readable time still moves the clock
+                if owner == mine or mine == 0:
                     result.summary.invalid += 1
                     result.problems.append((line_number, summarize_validation_error(exc)))
                 flush(line_number)
                 continue
-            if owner == UNKNOWN and owner_of(str(checkin.client_id), job.workers) != job.index:
+            if owner == UNKNOWN and owner_of(str(checkin.client_id), workers) != mine:
                 replayer.advance(checkin.occurred_at)
             elif replayer.feed(checkin):
                 result.summary.count_checkin(checkin)
             else:
                 result.summary.duplicates += 1
-            flush(line_number)
-            if job.progress and job.index == 0 and line_number % 10000 == 0:
+            if pending:
+                flush(line_number)
+            if job.progress and mine == 0 and line_number % 10000 == 0:
                 show_progress(line_number, source.tell() / total)
         if job.progress and job.index == 0:
             show_progress(line_number, 1.0, done=True)
@@ -148,9 +148,9 @@ def show_progress(lines: int, share: float, done: bool = False) -> None:
     sys.stderr.flush()
 
 
-def _valid_time(line: bytes) -> datetime | None:
-    """occurred_at of a line the quick reading could not time: only a valid check-in has one."""
+def _valid_time(line: bytes) -> float | None:
+    """occurred_at (epoch seconds) of a line the quick reading could not time: only a valid check-in has one."""
     try:
-        return CheckinSubmitted.model_validate_json(line).occurred_at
+        return CheckinSubmitted.model_validate_json(line).occurred_at.timestamp()
     except ValidationError:
         return None

@@ -18,12 +18,12 @@ class ReplaySummary:
     workers: int = 1
     by_kind: Counter = field(default_factory=Counter)
     by_client_month: Counter = field(default_factory=Counter)  # (client_id, year, month) -> signals
-    client_months: set = field(default_factory=set)  # (client_id, year, month) with at least one check-in
+    client_months: set = field(default_factory=set)  # (client_id.int, year, month) with at least one check-in
 
     def count_checkin(self, checkin: CheckinSubmitted) -> None:
         self.checkins += 1
         occurred_at = checkin.occurred_at
-        self.client_months.add((checkin.client_id, occurred_at.year, occurred_at.month))
+        self.client_months.add((checkin.client_id.int, occurred_at.year, occurred_at.month))  # int: hashed in C
 
     def count_signal(self, signal: SignalDetected) -> None:
         self.by_kind[signal.kind] += 1
