@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import typer
 
 from services.common.stack import DEFAULT_ROOT, LocalStack, StackError, free_port, stop_pid
@@ -63,6 +62,8 @@ def start_service(spec: ServiceSpec, port: int, env: dict[str, str], log_dir: Pa
 
 
 def wait_healthy(spec: ServiceSpec, port: int, proc: subprocess.Popen, log_dir: Path, timeout_s: float = 90) -> None:
+    import httpx  # here, not at the top: every `rapport` command imports this module
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
