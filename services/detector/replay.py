@@ -36,11 +36,17 @@ def default_workers(input_path: Path) -> int:
 
 
 def busy_cores(sample_s: float = 0.25) -> float:
-    """Cores in use now: the machine's CPU time not idle over `sample_s` (psutil, from /proc/stat on Linux).
+    """Cores in use now among those this process may run on (its CPU affinity): their CPU time not idle over
+    `sample_s` (psutil, from /proc/stat on Linux). Cores outside the affinity set (other containers' cpusets)
+    do not count.
 
     Not the 1-minute load average: it lags, and right after a build it still counts cores that are idle again.
     """
-    return psutil.cpu_percent(interval=sample_s) / 100 * (psutil.cpu_count() or 1)
+    mine = os.sched_getaffinity(0)
+    shares = psutil.cpu_percent(interval=sample_s, percpu=True)
+    if len(shares) != psutil.cpu_count():  # CPUs offline: list positions are not CPU numbers, so take the mean
+        return sum(shares) / max(len(shares), 1) / 100 * len(mine)
+    return sum(share for cpu, share in enumerate(shares) if cpu in mine) / 100
 
 
 def run_replay(input_path: Path, output: Path, until: str | None, config_path: Path | None,

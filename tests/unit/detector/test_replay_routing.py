@@ -45,14 +45,19 @@ def test_default_workers_take_the_idle_cores_of_big_inputs_only(tmp_path, monkey
     assert replay.default_workers(big) == 1  # every core busy: a second worker would only slow the first
 
 
-def test_busy_cores_are_the_share_of_cpu_time_in_use_times_the_cores(monkeypatch):
+def test_busy_cores_count_only_the_cores_this_process_may_use(monkeypatch):
+    import os
+
     import psutil
 
     from services.detector import replay
 
-    monkeypatch.setattr(psutil, "cpu_percent", lambda interval: 75.0)  # three quarters of the CPU time in use
+    monkeypatch.setattr(psutil, "cpu_percent", lambda interval, percpu: [100.0, 50.0, 100.0, 100.0])
     monkeypatch.setattr(psutil, "cpu_count", lambda: 4)
-    assert replay.busy_cores(sample_s=0) == 3.0
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # a cpuset of two cores; the others are busy
+    assert replay.busy_cores(sample_s=0) == 1.5
+    monkeypatch.setattr(psutil, "cpu_count", lambda: 5)  # one CPU offline: positions are not CPU numbers
+    assert replay.busy_cores(sample_s=0) == 0.875 * 2
 
 
 def test_busy_cores_read_this_machine():
