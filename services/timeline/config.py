@@ -17,7 +17,8 @@ class TimelineSettings(KafkaSettings, DatabaseSettings):
     chunk_records: int = Field(250, ge=1, description="records per insert statement; the next chunk is decoded "
                                                       "while PostgreSQL inserts the previous one")
     batches_in_flight: int = Field(2, ge=1, le=4, description="batches written at once, on a connection each: the "
-                                   "next is decoded while the last rows and the commit of the previous one go in")
+                                   "next is decoded while the last rows and the commit of the previous one go in "
+                                   "(`rapport timeline rebuild` too)")
     batch_max_wait_ms: int = Field(200, ge=1, description="longest wait for a batch to fill before writing it")
     retry_initial_s: float = Field(0.5, gt=0, description="first back-off after a failed batch (database down)")
     retry_max_s: float = Field(10.0, gt=0, description="longest back-off between retries of a failed batch")

@@ -8,6 +8,7 @@ so a rerun is a no-op. Unusable records are counted, not dead-lettered again (th
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,7 +45,7 @@ async def rebuild(settings: TimelineSettings, truncate: bool, report: Callable[[
                   every_s: float = 2.0) -> RebuildProgress:
     """Replay every retained record of the timeline topics; return the final progress."""
     store = await TimelineStore.open(settings.database_url, settings.statement_timeout_ms,
-                                     application_name="rapport-timeline-rebuild")
+                                     max_size=settings.batches_in_flight, application_name="rapport-timeline-rebuild")
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False, group_id=None,
                                 max_poll_records=settings.batch_max_records,
                                 fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
@@ -66,22 +67,40 @@ async def rebuild(settings: TimelineSettings, truncate: bool, report: Callable[[
         writer = TimelineWriter(store, count_unusable, settings.chunk_records)
         pinned: set[TopicPartition] = set()
         last_report = time.monotonic()
-        while remaining := [tp for tp in ends if tp not in pinned or await consumer.position(tp) < ends[tp]]:
-            batches = await consumer.getmany(*remaining, timeout_ms=500, max_records=settings.batch_max_records)
-            _pin_ends(consumer, ends, pinned)
-            progress.total = sum(ends.values()) - sum(starts.values())
-            records = [r for tp, part in batches.items() for r in part if r.offset < ends[tp]]
-            if records:
-                await _write_with_retries(writer, records, report)
-                progress.done += len(records)
-            if time.monotonic() - last_report >= every_s:
-                report(progress.line(time.monotonic()))
-                last_report = time.monotonic()
+        # As in the live writer, up to `batches_in_flight` batches are written at once (each on a connection of
+        # its own, decoding in turns), and the next one is fetched meanwhile.
+        in_flight: deque[tuple[asyncio.Task, int]] = deque()
+        try:
+            while remaining := [tp for tp in ends if tp not in pinned or await consumer.position(tp) < ends[tp]]:
+                batches = await consumer.getmany(*remaining, timeout_ms=500, max_records=settings.batch_max_records)
+                _pin_ends(consumer, ends, pinned)
+                progress.total = sum(ends.values()) - sum(starts.values())
+                records = [r for tp, part in batches.items() for r in part if r.offset < ends[tp]]
+                if records:
+                    if len(in_flight) >= settings.batches_in_flight:
+                        await _finish_oldest(in_flight, progress)
+                    in_flight.append((asyncio.create_task(_write_with_retries(writer, records, report)), len(records)))
+                if time.monotonic() - last_report >= every_s:
+                    report(progress.line(time.monotonic()))
+                    last_report = time.monotonic()
+            while in_flight:
+                await _finish_oldest(in_flight, progress)
+        finally:
+            for task, _ in in_flight:  # a batch failed for good: the others are abandoned with it
+                task.cancel()
+            await asyncio.gather(*(task for task, _ in in_flight), return_exceptions=True)
         report(progress.line(time.monotonic()))
         return progress
     finally:
         await consumer.stop()
         await store.close()
+
+
+async def _finish_oldest(in_flight: deque, progress: RebuildProgress) -> None:
+    task, count = in_flight[0]
+    await task  # raises what the batch raised after its retries
+    in_flight.popleft()
+    progress.done += count
 
 
 async def _write_with_retries(writer: TimelineWriter, records: list[ConsumerRecord], report: Callable[[str], None],

@@ -43,7 +43,9 @@ async def count(url: str, table, client_id) -> int:
 async def test_rebuild_replays_everything_once_however_often_it_runs(kafka_settings, service_env, fresh_database):
     client_id = uuid.uuid4()
     await publish(kafka_settings, CHECKINS, [checkin(client_id, n) for n in range(120)], client_id)
-    env = service_env | {"DATABASE_URL": fresh_database}
+    # Small batches, three at a time: the rebuild writes several batches at once while it fetches the next.
+    env = service_env | {"DATABASE_URL": fresh_database, "RAPPORT_TIMELINE_BATCH_MAX_RECORDS": "25",
+                         "RAPPORT_TIMELINE_BATCHES_IN_FLIGHT": "3"}
     for args in (["--truncate", "--yes"], []):
         done = rapport("timeline", "rebuild", *args, env=env)
         assert done.returncode == 0, done.stderr[-2000:]
