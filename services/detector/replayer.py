@@ -30,10 +30,9 @@ class Replayer:
     _due: list[tuple[float, int]] = field(default_factory=list)  # heap of (time to look again, client key)
     _queued: dict[int, float] = field(default_factory=dict)  # client key -> its live heap entry's time
 
-    def feed(self, checkin: CheckinSubmitted, seconds: float | None = None) -> bool:
-        """Judge one check-in (occurred_at in epoch `seconds`, when known); False for a redelivery."""
-        if seconds is None:
-            seconds = checkin.occurred_at.timestamp()
+    def feed(self, checkin: CheckinSubmitted) -> bool:
+        """Judge one check-in; False when it was a redelivery (nothing changed)."""
+        seconds = checkin.occurred_at.timestamp()  # read once: the clock and the core both need it
         self.advance_to(seconds)
         client = checkin.client_id.int
         state = self.states.get(client)
