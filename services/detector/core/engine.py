@@ -51,10 +51,12 @@ def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime
     `now` is the processing time for `detected_at`; None (offline) uses each signal's observed_at.
     The input state is never changed: the result is a new state (or the same one for a redelivery).
     """
-    if state is not None and state.has_event(event_key(str(checkin.event_id)), event_time(checkin.occurred_at.timestamp())):
-        return state, []
-    state = state.copy() if state is not None else ClientState(str(checkin.client_id), checkin.timezone)
-    return state, update(state, checkin, now, config)
+    if state is None:
+        state = ClientState(str(checkin.client_id), checkin.timezone)
+        return state, update(state, checkin, now, config)  # nothing to redeliver into a new state
+    judged = state.copy()  # `update` finds a redelivery in the same search that places a new check-in
+    signals = update(judged, checkin, now, config)
+    return (state, []) if signals is None else (judged, signals)
 
 
 def update(state: ClientState, checkin: CheckinSubmitted, now: datetime | None, config: DetectorConfig,

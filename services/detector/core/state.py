@@ -66,10 +66,6 @@ class ClientState:
     def latest(self) -> float | None:
         return self.entries[-1].t if self.entries else None
 
-    def has_event(self, key: int, t: float) -> bool:
-        """Whether the check-in with this key, occurring at `t`, is already in the history: a redelivery."""
-        return self.place(key, t) is None
-
     def place(self, key: int, t: float) -> int | None:
         """Index at which a check-in at `t` belongs (after equal times: arrival order breaks ties), or None when
         the check-in with this key at `t` is already there (a redelivery)."""
