@@ -183,7 +183,7 @@ class ConsumerLoop:
                 if not await self._finish(*in_flight.popleft()):
                     return
         finally:
-            await _cancel_all([task for _, task in in_flight])  # after a batch that never succeeded: not committed
+            await cancel_all([task for _, task in in_flight])  # after a batch that never succeeded: not committed
 
     async def _finish(self, records: list[ConsumerRecord], handling: asyncio.Task) -> bool:
         """Wait for one batch; commit it when it succeeded. False: stopping while it still failed."""
@@ -235,7 +235,8 @@ class ConsumerLoop:
         self.lag.set(total, service=self.name)
 
 
-async def _cancel_all(tasks: list[asyncio.Task]) -> None:
+async def cancel_all(tasks: list[asyncio.Task]) -> None:
+    """Cancel the tasks and wait until each has ended, whatever it raised."""
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.common.kafka import client_options
+from services.common.kafka import cancel_all, client_options
 from services.timeline.config import TimelineSettings
 from services.timeline.service import TimelineWriter
 from services.timeline.store import TimelineStore
@@ -86,9 +86,7 @@ async def rebuild(settings: TimelineSettings, truncate: bool, report: Callable[[
             while in_flight:
                 await _finish_oldest(in_flight, progress)
         finally:
-            for task, _ in in_flight:  # a batch failed for good: the others are abandoned with it
-                task.cancel()
-            await asyncio.gather(*(task for task, _ in in_flight), return_exceptions=True)
+            await cancel_all([task for task, _ in in_flight])  # a batch failed for good: the others go with it
         report(progress.line(time.monotonic()))
         return progress
     finally:
