@@ -32,8 +32,9 @@ _row = tuple.__new__  # builds a row tuple without the NamedTuple constructor's 
 
 def add_checkin(batch: RowBatch, event: CheckinSubmitted) -> None:
     """The check-in row plus one score row per instrument answered (value None when incomplete)."""
-    # In UTC already, asyncpg's encoder skips its own conversion for the check-in and each of its scores,
-    # and the local date is a conversion from UTC (what `CheckinSubmitted.local_date` computes, a test checks).
+    # In UTC, the store's `to_pg_time` subtracts its epoch without asking a zone for an offset (for the check-in and
+    # each of its scores), and the local date is a conversion from UTC (what `CheckinSubmitted.local_date` computes,
+    # a test checks).
     event_id, client_id, occurred_at = event.event_id, event.client_id, event.occurred_at.astimezone(UTC)
     local_date = occurred_at.astimezone(zone_named(event.timezone)).date()
     answers, scores = answers_and_scores(event.answers)

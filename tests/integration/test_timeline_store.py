@@ -3,11 +3,13 @@
 import asyncio
 import json
 import uuid
+from datetime import datetime
 
+import asyncpg
 import pytest
 
 from schemas.topics import CHECKINS
-from services.timeline.store import TimelineStore
+from services.timeline.store import TimelineStore, plain_dsn
 from services.timeline.writer import RowBatch, rows_for
 from tests.helpers import wait_until
 from tests.integration.test_timeline_writer import checkin
@@ -45,6 +47,32 @@ async def test_a_redelivered_batch_inserts_nothing(stores):
     assert first.inserted == {"checkins": 50, "scores": 100}
     assert again.offered == {"checkins": 50, "scores": 100} and again.inserted == {"checkins": 0, "scores": 0}
     assert await stored(store, client_id) == (50, 100)
+
+
+async def test_times_are_stored_to_the_microsecond_by_copy_and_by_the_idempotent_insert(stores, database_url):
+    """The store encodes timestamptz itself (`to_pg_time`): PostgreSQL and asyncpg's own decoder must agree."""
+    store, _ = stores
+    client_id = uuid.uuid4()
+    times = ["1999-12-31T23:59:59.999999-05:00", "2026-03-29T01:30:00.000001+01:00", "2026-10-01T12:00:00Z"]
+    copied, inserted = RowBatch(), RowBatch()
+    for n, at in enumerate(times):
+        copied.add(rows_for(CHECKINS, json.dumps(checkin(client_id, n, occurred_at=at)).encode()))
+        inserted.add(rows_for(CHECKINS, json.dumps(checkin(client_id, n, occurred_at=at)).encode()))
+    await store.write(copied)  # binary COPY
+    assert await store.write_each([inserted]) == [None]  # unnest ... ON CONFLICT
+    conn = await asyncpg.connect(plain_dsn(database_url))  # asyncpg's own codecs
+    try:
+        rows = await conn.fetch("select event_id, occurred_at, occurred_at = $2::timestamptz as same "
+                                "from checkins where client_id = $1 order by occurred_at, event_id", client_id,
+                                datetime.fromisoformat(times[0]))
+        scores = await conn.fetch("select occurred_at from scores where client_id = $1 order by occurred_at",
+                                  client_id)
+    finally:
+        await conn.close()
+    expected = sorted(datetime.fromisoformat(at) for at in times)
+    assert [row["occurred_at"] for row in rows] == [t for t in expected for _ in (copied, inserted)]
+    assert [row["same"] for row in rows] == [True, True, False, False, False, False]
+    assert [row["occurred_at"] for row in scores] == [t for t in expected for _ in range(4)]  # mood + BRS, twice
 
 
 async def test_two_writers_racing_on_the_same_rows_store_them_once(stores):
