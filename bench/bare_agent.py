@@ -10,6 +10,7 @@ import sys
 import faust
 
 from schemas.topics import CHECKINS
+from services.common.runtime import settle_heap
 
 PROCESSED_METRIC = "rapport_bench_bare_events_total"
 
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     app = build_app(args.bootstrap, args.web_port, args.app_id, args.session_timeout, args.commit_interval,
                     args.partitions, args.producer_linger)
+    settle_heap()  # the collector settings the detector's worker runs with
     sys.argv = [sys.argv[0], "worker", "--loglevel", "warn", "--web-port", str(args.web_port)]
     app.main()
 

@@ -30,6 +30,7 @@ from bench.workload import day_answers
 from migrations.runner import upgrade
 from schemas.topics import CHECKINS
 from services.common.kafka import BatchLimits, ConsumerLoop, client_options, ensure_topics, make_producer, wait_for_broker
+from services.common.runtime import settle_heap
 from services.common.settings import KafkaSettings
 from services.common.stack import LocalStack, create_database, drop_database
 from services.timeline.answers import forget as forget_answers
@@ -214,17 +215,18 @@ async def measure(kafka: KafkaSettings, server_url: str, events: int, progress=p
                   "copy_consumer": lambda url: run_copy_consumer(kafka, url, events),
                   "naive": lambda url: run_naive(kafka, url, events)}
     seconds: dict[str, list[float]] = {name: [] for name in contenders}
-    # The bench's own objects (the events, the pre-built rows: about 240,000) are no contender's heap, but each full
-    # collection during a run would scan them all: 0.15-0.3 s per writer round, measured. A service holds nothing
-    # like them, so they are set aside from the collector while the contenders run.
-    gc.collect()
-    gc.freeze()
+    # The contenders run under the collector settings `rapport timeline` starts with (`settle_heap`). That also sets
+    # the bench's own objects aside (the events, the pre-built rows: about 240,000), which no service holds: each
+    # full collection during a run would scan them all, 0.15-0.3 s per writer round, measured.
+    thresholds = gc.get_threshold()
+    settle_heap()
     try:
         for name in ["copy", "writer", "copy_consumer"] * rounds + ["naive"]:
             seconds[name].append(await timed_run(name, server_url, contenders[name]))
             progress(f"timeline bench: {name} {rows / seconds[name][-1]:,.0f} rows/s")
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
     figures = {"events": events, "rows": rows, "rounds": rounds,
                "writer_busy": busy[seconds["writer"].index(min(seconds["writer"]))]}
     for name, runs in seconds.items():

@@ -28,8 +28,10 @@ def replay(
                                      "for inputs over 20 MB; else 1)"),
 ) -> None:
     """Replay check-ins through the detection core offline; a summary goes to stderr."""
+    from services.common.runtime import settle_heap
     from services.detector.replay import run_replay
 
+    settle_heap()  # the workers are forked from here and keep these settings
     raise typer.Exit(run_replay(input_path, output, until, config, progress, workers=workers))
 
 

@@ -7,6 +7,7 @@ import faust
 
 from services.common.kafka import ensure_topics, wait_for_broker
 from services.common.logs import configure_logging
+from services.common.runtime import settle_heap
 from services.detector.app import build_app
 from services.detector.config import DetectorSettings
 
@@ -24,6 +25,7 @@ def run_worker(settings: DetectorSettings | None = None) -> None:
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, override_logging=False,
                           loop=asyncio.get_event_loop())
     worker.spinner = None  # no terminal spinner escapes in the JSON log stream
+    settle_heap()
     worker.execute_from_commandline()
 
 
