@@ -4,7 +4,8 @@ All three write the same check-ins, taken from `rapport.checkins.v1`, into fresh
 - writer: the service's own `ConsumerLoop` + `TimelineWriter` (chunked COPY, one transaction per batch), its
   answers cache emptied first like a fresh process's;
 - naive: an aiokafka consumer doing one transaction per event, one INSERT per row, offsets committed per fetch;
-- COPY: asyncpg `copy_records_to_table` of the same rows, built beforehand (the database's ceiling);
+- COPY: asyncpg `copy_records_to_table` of the same rows, built beforehand as plain tuples and encoded like the
+  writer's store encodes them (`services.timeline.store.encode_times`): the database's ceiling from Python;
 - COPY consumer: the writer's consumer loop and decoding, each batch written by plain COPY (no idempotency),
   i.e. the fastest non-idempotent sink that pays for Kafka and contract validation like the writer does.
 Run alone: `python -m bench.timeline_writer [--events N]` (env URLs, else testcontainers, else embedded stack).
@@ -37,9 +38,8 @@ from services.timeline.answers import forget as forget_answers
 from services.timeline.config import TimelineSettings
 from services.timeline.main import batch_limits, open_store
 from services.timeline.service import TimelineWriter
-from services.timeline.sql import STATEMENTS
-from services.timeline.store import plain_dsn
-from services.timeline.rows import CheckinRow, ScoreRow
+from services.timeline.sql import COPY_COLUMNS, STATEMENTS
+from services.timeline.store import copy_rows, encode_times, plain_dsn
 from services.timeline.writer import RowBatch, rows_for
 
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC")
@@ -152,13 +152,15 @@ async def run_naive(kafka: KafkaSettings, url: str, total: int) -> float:
     return clock.seconds
 
 
-async def run_copy(url: str, batch: RowBatch) -> float:
+async def run_copy(url: str, rows: dict[str, list[tuple]]) -> float:
+    """COPY of rows built beforehand, as plain tuples: asyncpg reads a NamedTuple's items through a Python call."""
     conn = await asyncpg.connect(plain_dsn(url))
+    await encode_times(conn)
     try:
         started = time.perf_counter()
         async with conn.transaction():
-            await conn.copy_records_to_table("checkins", records=batch.checkins, columns=list(batch.checkins[0]._fields))
-            await conn.copy_records_to_table("scores", records=batch.scores, columns=list(batch.scores[0]._fields))
+            for table, records in rows.items():
+                await conn.copy_records_to_table(table, records=records, columns=COPY_COLUMNS[table])
         return time.perf_counter() - started
     finally:
         await conn.close()
@@ -167,6 +169,7 @@ async def run_copy(url: str, batch: RowBatch) -> float:
 async def run_copy_consumer(kafka: KafkaSettings, url: str, total: int) -> float:
     """The same records through the same consumer loop and decoding, written by plain COPY (not idempotent)."""
     conn, clock = await asyncpg.connect(plain_dsn(url)), Clock(total)
+    await encode_times(conn)
 
     async def copy_batch(records) -> None:
         clock.start()
@@ -174,8 +177,8 @@ async def run_copy_consumer(kafka: KafkaSettings, url: str, total: int) -> float
         for record in records:
             batch.add(rows_for(record.topic, record.value))
         async with conn.transaction():
-            await conn.copy_records_to_table("checkins", records=batch.checkins, columns=list(CheckinRow._fields))
-            await conn.copy_records_to_table("scores", records=batch.scores, columns=list(ScoreRow._fields))
+            await copy_rows(conn, "checkins", batch.checkins)
+            await copy_rows(conn, "scores", batch.scores)
         clock.add(len(records))
 
     await consume_until_finished("bench-copy", kafka, copy_batch, clock)
@@ -211,7 +214,8 @@ async def measure(kafka: KafkaSettings, server_url: str, events: int, progress=p
     progress(f"timeline bench: producing {events} check-ins ({rows} rows)")
     await produce(kafka, data)
     busy: list[float] = []
-    contenders = {"copy": lambda url: run_copy(url, batch), "writer": lambda url: run_writer(kafka, url, events, busy),
+    plain = {"checkins": [tuple(row) for row in batch.checkins], "scores": [tuple(row) for row in batch.scores]}
+    contenders = {"copy": lambda url: run_copy(url, plain), "writer": lambda url: run_writer(kafka, url, events, busy),
                   "copy_consumer": lambda url: run_copy_consumer(kafka, url, events),
                   "naive": lambda url: run_naive(kafka, url, events)}
     seconds: dict[str, list[float]] = {name: [] for name in contenders}

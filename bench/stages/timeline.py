@@ -23,15 +23,18 @@ async def run(ctx: BenchContext) -> None:
         return
     from bench.timeline_writer import measure
 
+    # Five rounds: on a shared 2-core box single rounds of either contender move by a third (27 Nov), and the best
+    # of three still decided the ratio by which contender met a quiet moment.
     figures = await measure(ctx.kafka, ctx.system.state.postgres.url, ctx.plan.timeline_events,
-                            lambda message: ctx.progress(message), rounds=1 if ctx.plan.quick else 3)
+                            lambda message: ctx.progress(message), rounds=1 if ctx.plan.quick else 5)
     note = (f"{figures['events']:,} check-ins = {figures['rows']:,} rows (check-ins + scores), the same rows for every "
             f"contender, each into a fresh database" + (f"; best of {figures['rounds']} rounds" if "rounds" in figures else ""))
     writer = figures["writer_rows_per_s"]
     ctx.report.add(Figure("timeline", f"{WRITER} vs naive", "rows/s", writer, "naive consumer (1 tx per event)",
                           figures["naive_rows_per_s"], targets.TIMELINE_VS_NAIVE, note=note))
     busy = figures["writer_busy"]
-    busy_note = (f"in its best round the writer's process was on a CPU {busy:.0%} of its wall time (process CPU / wall)"
+    busy_note = ("COPY writes the pre-built rows as plain tuples with the writer's own time encoding; "
+                 f"in its best round the writer's process was on a CPU {busy:.0%} of its wall time (process CPU / wall)"
                  + ("; so it is bound by its own Python work (fetch, validation, rows, COPY encoding), not by waits"
                     if busy >= 0.8 else ""))
     copy_target = targets.TIMELINE_VS_COPY

@@ -45,12 +45,18 @@ def from_pg_time(value: tuple[int]) -> datetime:
     return PG_EPOCH + timedelta(microseconds=value[0])
 
 
-async def _encode_times(conn: asyncpg.Connection) -> None:
+async def encode_times(conn: asyncpg.Connection) -> None:
+    """Have `conn` encode and decode timestamptz with `to_pg_time` / `from_pg_time` (every store connection does)."""
     await conn.set_type_codec("timestamptz", schema="pg_catalog", encoder=to_pg_time, decoder=from_pg_time,
                               format="tuple")
 
 
 _PLAIN = {table: itemgetter(*range(len(columns))) for table, columns in COPY_COLUMNS.items()}  # row -> plain tuple
+
+
+async def copy_rows(conn: asyncpg.Connection, table: str, rows: Sequence[tuple]) -> None:
+    """Binary COPY of check-in or score rows into `table`, each as a plain tuple."""
+    await conn.copy_records_to_table(table, records=map(_PLAIN[table], rows), columns=COPY_COLUMNS[table])
 
 
 def plain_dsn(url: str) -> str:
@@ -73,7 +79,7 @@ class TimelineStore:
         pool = await asyncpg.create_pool(
             plain_dsn(database_url), min_size=0, max_size=max_size, timeout=5, command_timeout=60,
             server_settings={"statement_timeout": str(statement_timeout_ms), "application_name": application_name},
-            init=_encode_times,
+            init=encode_times,
         )
         return cls(pool)
 
@@ -155,7 +161,7 @@ class TimelineStore:
             fresh = {"checkins": batch.checkins, "scores": batch.scores}
         for table, rows in fresh.items():
             if rows:
-                await conn.copy_records_to_table(table, records=map(_PLAIN[table], rows), columns=COPY_COLUMNS[table])
+                await copy_rows(conn, table, rows)
         offered = {table: len(getattr(batch, table)) for table in fresh if getattr(batch, table)}
         counts = WriteCounts(offered, {table: len(fresh[table]) for table in offered})
         rest = RowBatch(signals=batch.signals, alert_events=batch.alert_events)
