@@ -5,7 +5,7 @@ never guessed. Sub-scores that need fewer items (PHQ-2, GAD-2, PHQ-9 item 9) are
 reported whenever their own items are present.
 """
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from schemas.checkin import Answer
@@ -74,8 +74,20 @@ def score_instrument(instrument: str, items: dict[int, float]) -> Score:
     return Score(instrument, value, len(items), detail)
 
 
-def score_answers(answers: Iterable[Answer]) -> dict[str, Score]:
-    """Score every instrument present in a check-in's answers (in name order)."""
+_SINGLE_ITEM = frozenset(name for name, instrument in REGISTRY.items() if instrument.items == 1)
+_new_score = tuple.__new__  # Score(...) runs the named tuple's Python-level __new__; this is the same tuple, built in C
+
+
+def score_answers(answers: Sequence[Answer]) -> dict[str, Score]:
+    """Score every instrument present in a check-in's answers (in name order); read twice, so a sequence."""
+    single: dict[str, Score] = {}
+    for a in answers:  # most check-ins answer only single-item instruments (mood, sleep): score them directly
+        name = a.instrument
+        if name not in _SINGLE_ITEM or name in single:
+            break
+        single[name] = _new_score(Score, (name, float(a.value), 1, {}))
+    else:
+        return single if len(single) < 2 else {name: single[name] for name in sorted(single)}
     grouped: dict[str, dict[int, float]] = {}
     for a in answers:
         items = grouped.get(a.instrument)

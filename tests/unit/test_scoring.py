@@ -1,9 +1,11 @@
 """Instrument scores against worked numbers; partial questionnaires are never guessed."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from schemas.checkin import Answer
-from schemas.scoring import score_answers
+from schemas.scoring import Score, score_answers, score_instrument
 
 
 def answers(instrument: str, values: list[float], start: int = 1) -> list[Answer]:
@@ -46,3 +48,27 @@ def test_srs_ors_totals_and_single_items():
     assert scored["srs"].value == pytest.approx(33.8)
     assert scored["ors"].value is None
     assert scored["mood"].value == 3
+
+
+single_item_answers = st.lists(
+    st.sampled_from([("mood", st.integers(0, 10)), ("sleep", st.integers(0, 2400).map(lambda v: v / 100))]).flatmap(
+        lambda pick: pick[1].map(lambda value: Answer(instrument=pick[0], item=1, value=value))),
+    min_size=1, max_size=3)
+
+
+@given(single_item_answers, st.booleans())
+def test_single_item_check_ins_score_as_each_instrument_alone(answered, with_brs):
+    """The shortcut for check-ins of mood and sleep only gives what scoring each instrument gives, in name order.
+
+    A repeated instrument (invalid in a check-in, possible in a bare list) and a multi-item instrument take the
+    general path; the result is the same either way.
+    """
+    if with_brs:
+        answered = answered + answers("brs", [4, 2, 4, 2, 4, 2])
+    grouped: dict[str, dict[int, float]] = {}
+    for a in answered:
+        grouped.setdefault(a.instrument, {})[a.item] = a.value
+    scored = score_answers(answered)
+    assert list(scored) == sorted(grouped)
+    assert scored == {name: score_instrument(name, items) for name, items in grouped.items()}
+    assert all(type(score) is Score for score in scored.values())
