@@ -1,9 +1,11 @@
 """One replay worker: every line is read, but only the clients hashed to this worker are judged.
 
-The event-time clock is the latest occurred_at read from any line, taken from the text itself (a quick
-RFC 3339 read; a line that does not read that way is validated and timed only if valid). Every worker reads
-the same clock from the same lines, so any number of workers fires the same deadlines at the same lines as
-one worker, and the output is the same. Redelivered lines never move it (their time was seen before).
+The event-time clock is the latest occurred_at read from any line. A line the worker validates (its own
+client's) gives the validated time, or, when invalid, a quick RFC 3339 read of its text. Another client's line
+gives the quick read; a line that does not read that way is validated and timed only if valid. Both readings
+take the same instant from the same text, so every worker reads the same clock from the same lines, any number
+of workers fires the same deadlines at the same lines as one worker, and the output is the same. Redelivered
+lines never move it (their time was seen before).
 """
 
 import re
@@ -93,28 +95,22 @@ def replay_part(job: PartJob) -> PartResult:
         for line_number, line in enumerate(source, 1):
             if line.isspace():
                 continue
-            if workers > 1:
-                owner = _cheap_owner(line, workers)
+            owner = _cheap_owner(line, workers) if workers > 1 else mine
+            if owner != mine and owner != UNKNOWN:  # another worker's client: only the clock moves here
                 clock = _cheap_time(line)
-                if owner != mine and owner != UNKNOWN:
-                    if clock is None:
-                        clock = _valid_time(line)
-                    if clock is not None:
-                        replayer.advance_to(clock)
-                        if pending:
-                            flush(line_number)
-                    continue
+                if clock is None:
+                    clock = _valid_time(line)
                 if clock is not None:
-                    replayer.advance_to(clock)  # the clock follows every readable occurred_at, as in every worker
-            else:
-                owner = mine  # alone, a valid line's own occurred_at moves the clock in `feed`
-            try:
+                    replayer.advance_to(clock)
+                    if pending:
+                        flush(line_number)
+                continue
+            try:  # a valid line's own occurred_at moves the clock (in `feed`), as the other workers read it
                 checkin = CheckinSubmitted.model_validate_json(line)
             except ValidationError as exc:
-                if workers == 1:
-                    clock = _cheap_time(line)
-                    if clock is not None:
-                        replayer.advance_to(clock)  # an invalid line's readable time still moves the clock
+                clock = _cheap_time(line)
+                if clock is not None:
+                    replayer.advance_to(clock)  # an invalid line's readable time still moves the clock
                 if owner == mine or mine == 0:
                     result.summary.invalid += 1
                     result.problems.append((line_number, summarize_validation_error(exc)))
