@@ -29,16 +29,19 @@ class Score(NamedTuple):
         return self.value is not None
 
 
+_new_score = tuple.__new__  # Score(...) runs the named tuple's Python-level __new__; this is the same tuple, built in C
+_UP_TO = {n: frozenset(range(1, n + 1)) for n in {instrument.items for instrument in REGISTRY.values()}}
 BRS_REVERSED_ITEMS = (2, 4, 6)
 CSSRS_HIGHEST_RISK_ITEMS = (3, 4, 5, 6)
 
 
 def _all(items: dict[int, float], count: int) -> bool:
-    return all(i in items for i in range(1, count + 1))
+    """Items 1..count all answered: a set comparison in C (a generator expression costs a frame step per item)."""
+    return items.keys() >= (_UP_TO.get(count) or frozenset(range(1, count + 1)))
 
 
 def _subtotal(items: dict[int, float], wanted: tuple[int, ...]) -> float | None:
-    return sum(items[i] for i in wanted) if all(i in items for i in wanted) else None
+    return sum(map(items.__getitem__, wanted)) if items.keys() >= frozenset(wanted) else None
 
 
 def score_brs(items: dict[int, float]) -> float | None:
@@ -71,11 +74,10 @@ def score_instrument(instrument: str, items: dict[int, float]) -> Score:
         value = round(sum(items.values()), 1) if _all(items, count) else None
     else:  # single-item instruments: mood, sleep
         value = float(items[1]) if 1 in items else None
-    return Score(instrument, value, len(items), detail)
+    return _new_score(Score, (instrument, value, len(items), detail))
 
 
 _SINGLE_ITEM = frozenset(name for name, instrument in REGISTRY.items() if instrument.items == 1)
-_new_score = tuple.__new__  # Score(...) runs the named tuple's Python-level __new__; this is the same tuple, built in C
 
 
 def score_answers(answers: Sequence[Answer]) -> dict[str, Score]:
@@ -87,6 +89,9 @@ def score_answers(answers: Sequence[Answer]) -> dict[str, Score]:
             break
         single[name] = _new_score(Score, (name, float(a.value), 1, {}))
     else:
+        if len(single) == 2:  # mood and sleep: put in name order without sorted() and a comprehension
+            (first, first_score), (second, second_score) = single.items()
+            return single if first < second else {second: second_score, first: first_score}
         return single if len(single) < 2 else {name: single[name] for name in sorted(single)}
     grouped: dict[str, dict[int, float]] = {}
     for a in answers:

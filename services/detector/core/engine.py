@@ -12,7 +12,7 @@ from services.detector.core.mood import chart_mood
 from services.detector.core.resilience import judge_brs
 from services.detector.core.risk import acute_risk, crisis_language
 from services.detector.core.state import EMITTED_KEPT, ClientState, Entry, event_key, event_time, signal_key
-from services.detector.core.zones import local_day_number
+from services.detector.core.zones import local_day_at
 
 DAY = 86400.0
 Result = tuple[ClientState, list[SignalDetected]]
@@ -81,15 +81,16 @@ def update(state: ClientState, checkin: CheckinSubmitted, now: datetime | None, 
         signals += crisis_language(checkin, now, config)
     latest = state.latest
     if latest is None or t >= latest - config.history_days * DAY:  # older check-ins only get the risk rules
-        signals += _judge_trends(state, checkin, seconds, index, event_id, key, scores, now, config)
+        signals += _judge_trends(state, checkin, seconds, t, index, event_id, key, scores, now, config)
     if latest is None or t >= latest:
         state.timezone = checkin.timezone
     return _remember(state, signals)
 
 
-def _judge_trends(state: ClientState, checkin: CheckinSubmitted, seconds: float, index: int, event_id: str, key: int,
-                  scores, now: datetime | None, config: DetectorConfig) -> list[SignalDetected]:
-    """The trend rules for a check-in at `seconds` placed at `index` of the history (`ClientState.place`)."""
+def _judge_trends(state: ClientState, checkin: CheckinSubmitted, seconds: float, t: float, index: int, event_id: str,
+                  key: int, scores, now: datetime | None, config: DetectorConfig) -> list[SignalDetected]:
+    """The trend rules for a check-in at `seconds` (`t` as the state keeps it, `event_time`) placed at `index` of
+    the history (`ClientState.place`)."""
     signals: list[SignalDetected] = []
     brs = scores["brs"].value if "brs" in scores else None
     srs = scores["srs"].value if "srs" in scores else None
@@ -102,11 +103,10 @@ def _judge_trends(state: ClientState, checkin: CheckinSubmitted, seconds: float,
         judged = judge_srs(state, index, checkin, srs, now, config.alliance)
         srs_rupture, signals = judged.rupture, signals + judged.signals
     if mood is not None:
-        signals += chart_mood(state, checkin, local_day_number(checkin.occurred_at, checkin.timezone), mood, now,
-                              config.mood)
+        signals += chart_mood(state, checkin, local_day_at(seconds, checkin.timezone), mood, now, config.mood)
     if index == len(state.entries):  # the latest check-in: a new gap starts after it
         state.last_event_id, state.missed_reported = event_id, False
-    state.entries.insert(index, Entry(event_time(seconds), key, brs, brs_drop, srs, srs_rupture))
+    state.entries.insert(index, Entry(t, key, brs, brs_drop, srs, srs_rupture))
     _trim(state, config)
     return signals
 

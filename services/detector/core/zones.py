@@ -12,6 +12,11 @@ def local_day(moment: datetime, zone_name: str) -> date:
     return moment.astimezone(zone_named(zone_name)).date()
 
 
-def local_day_number(moment: datetime, zone_name: str) -> int:
-    """`local_day` as its ordinal (days since 0001-01-01 = 1)."""
-    return moment.astimezone(zone_named(zone_name)).toordinal()
+def local_day_at(seconds: float, zone_name: str) -> int:
+    """The ordinal (days since 0001-01-01 = 1) of the calendar day in the named zone at `seconds` since the epoch.
+
+    From the epoch seconds the caller has already read, in one C call: converting the parsed datetime instead asks
+    its offset of the parser's tzinfo through a Python-level call. The float holds any instant of these years to
+    well under half a microsecond, and `fromtimestamp` rounds to the nearest one, so the day is exact.
+    """
+    return datetime.fromtimestamp(seconds, zone_named(zone_name)).toordinal()

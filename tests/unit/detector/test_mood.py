@@ -2,7 +2,7 @@
 
 import math
 import uuid
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from services.detector.core import DetectorConfig
 from services.detector.core.mood import _chart_before, ewma
 from services.detector.core.stats import mean_sd
+from services.detector.core.zones import local_day_at, zone_named
 from tests.unit.detector.builders import checkin, mood, run
 
 CONFIG = DetectorConfig()
@@ -90,3 +91,16 @@ def test_the_sliding_chart_equals_a_full_recompute(moods):
     fresh = _chart_before(state, slid[0], None, CONFIG.mood)
     assert slid[0] == fresh[0] and slid[4] == fresh[4]
     assert slid[2:4] == pytest.approx(fresh[2:4], abs=1e-6)
+
+
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 12, 31), timezones=st.timezones()),
+       st.sampled_from(["UTC", "Europe/Berlin", "America/Sao_Paulo", "Asia/Kathmandu", "Pacific/Kiritimati",
+                        "America/St_Johns", "Australia/Lord_Howe"]))
+def test_local_day_from_epoch_seconds_is_the_day_of_the_instant(moment, zone_name):
+    """The day a check-in counts for, read from its epoch seconds (as the core has them), is its local calendar
+    day, to the microsecond around local midnight and across DST changes."""
+    zone = zone_named(zone_name)
+    assert local_day_at(moment.timestamp(), zone_name) == moment.astimezone(zone).toordinal()
+    midnight = datetime.combine(moment.astimezone(zone).date(), time(0), tzinfo=zone)
+    for edge in (midnight, midnight - timedelta(microseconds=1)):
+        assert local_day_at(edge.timestamp(), zone_name) == edge.astimezone(zone).toordinal()
