@@ -137,6 +137,12 @@ class CheckinSubmitted(_CheckinFields):
         return str(self.client_id).encode(), self.model_dump_json().encode()
 
 
+# `CheckinSubmitted.model_validate_json` without its Python-level wrapper, for the consumers that validate every
+# record (detector, replay): the wrapper's keyword call costs about 4,000 instructions, a tenth of validating a
+# short check-in (callgrind). Same result, same ValidationError.
+validate_checkin_json = CheckinSubmitted.__pydantic_validator__.validate_json
+
+
 class CheckinSubmission(_CheckinFields):
     """What a client app POSTs: like the event, but the gateway fills in a missing event_id."""
 

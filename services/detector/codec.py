@@ -5,7 +5,7 @@ import struct
 
 from pydantic import ValidationError
 
-from schemas.checkin import CheckinSubmitted
+from schemas.checkin import CheckinSubmitted, validate_checkin_json
 from schemas.errors import summarize_validation_error
 from services.detector.core.state import ClientState, from_legacy_json
 
@@ -22,7 +22,7 @@ def decode_checkin(value: bytes | None) -> CheckinSubmitted:
     if not value:
         raise UnusableRecord("empty value")
     try:
-        return CheckinSubmitted.model_validate_json(value)
+        return validate_checkin_json(value)
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise UnusableRecord("value is not valid JSON") from None

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from schemas.checkin import CheckinSubmitted, parse_occurred_at
+from schemas.checkin import parse_occurred_at, validate_checkin_json
 from schemas.errors import summarize_validation_error
 from schemas.signal import SignalDetected
 from services.detector.core import load_config
@@ -106,7 +106,7 @@ def replay_part(job: PartJob) -> PartResult:
                         flush(line_number)
                 continue
             try:  # a valid line's own occurred_at moves the clock (in `feed`), as the other workers read it
-                checkin = CheckinSubmitted.model_validate_json(line)
+                checkin = validate_checkin_json(line)
             except ValidationError as exc:
                 clock = _cheap_time(line)
                 if clock is not None:
@@ -147,6 +147,6 @@ def show_progress(lines: int, share: float, done: bool = False) -> None:
 def _valid_time(line: bytes) -> float | None:
     """occurred_at (epoch seconds) of a line the quick reading could not time: only a valid check-in has one."""
     try:
-        return CheckinSubmitted.model_validate_json(line).occurred_at.timestamp()
+        return validate_checkin_json(line).occurred_at.timestamp()
     except ValidationError:
         return None

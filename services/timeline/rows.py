@@ -1,16 +1,43 @@
-"""The rows the timeline writer stores, one tuple type per table, `RowBatch` that gathers them, `WriteCounts`."""
+"""The rows the timeline writer stores, one tuple type per table, `RowBatch` that gathers them, `WriteCounts`.
+
+Check-in and score rows (the volume, written by binary COPY) carry their ids and time in the form the driver
+sends without converting them per row: ids as asyncpg's own UUID (`pg_uuid`: a standard `uuid.UUID` is read
+through its Python-level `bytes` property for every row), the time as `PgTime` (`pg_time`). A check-in's ids and
+time are converted once and shared with its score rows.
+"""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from uuid import UUID
 
+from asyncpg.pgproto.pgproto import UUID as PgUUID
+
+PgTime = tuple[int]  # a timestamptz as PostgreSQL keeps it: (microseconds since PG_EPOCH,), asyncpg's tuple form
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def pg_time(at: datetime) -> PgTime:
+    """An aware datetime as a `PgTime` (exact: integer microseconds, at any date the calendar has)."""
+    return ((at - PG_EPOCH) // _MICROSECOND,)
+
+
+def from_pg_time(value: PgTime) -> datetime:
+    """A `PgTime` as a datetime in UTC (like asyncpg's own decoder gives a timestamptz)."""
+    return PG_EPOCH + timedelta(microseconds=value[0])
+
+
+def pg_uuid(value: UUID) -> PgUUID:
+    """A UUID as asyncpg's own UUID type (a `uuid.UUID` subclass), which its encoder copies without a Python call."""
+    return PgUUID(value.int.to_bytes(16))
+
 
 class CheckinRow(NamedTuple):
-    event_id: UUID
-    occurred_at: datetime
-    client_id: UUID
+    event_id: PgUUID
+    occurred_at: PgTime
+    client_id: PgUUID
     timezone: str
     local_date: date
     help_requested: bool
@@ -21,10 +48,10 @@ class CheckinRow(NamedTuple):
 
 
 class ScoreRow(NamedTuple):
-    event_id: UUID
-    occurred_at: datetime
+    event_id: PgUUID
+    occurred_at: PgTime
     instrument: str
-    client_id: UUID
+    client_id: PgUUID
     local_date: date
     value: float | None
     items_answered: int
@@ -55,9 +82,9 @@ class AlertEventRow(NamedTuple):
     occurred_at: datetime
 
 
-def _checkin_key(row: CheckinRow | ScoreRow) -> tuple[int, datetime]:
-    """The primary key of a check-in, (event_id, occurred_at); the UUID as an int hashes without a Python call."""
-    return row[0].int, row[1]
+def _checkin_key(row: CheckinRow | ScoreRow) -> tuple[bytes, PgTime]:
+    """The primary key of a check-in, (event_id, occurred_at); an asyncpg UUID gives its bytes without a Python call."""
+    return row[0].bytes, row[1]
 
 
 class RowBatch:

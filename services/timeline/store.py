@@ -10,18 +10,19 @@ replay of stored records (a restart, a rebuild) does not pay for a failed COPY p
 Two costs of asyncpg's row encoding are avoided, together about a third of the COPY's client work (callgrind):
 a row goes to COPY as a plain tuple (each item of a NamedTuple would be read through a Python-level
 `__getitem__` call), and a timestamptz is encoded by `to_pg_time` (asyncpg's own encoder compares each value with
-its naive infinity constants, two `utcoffset` calls per value, before converting it).
+its naive infinity constants, two `utcoffset` calls per value, before converting it). Check-in and score rows
+bring their ids and time in the driver's own form (`rows.py`), converted once per check-in.
 """
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from operator import itemgetter
 
 import asyncpg
 
 from services.timeline.sql import COPY_COLUMNS, STATEMENTS, STORED_CHECKINS, WRITE_ROWS, columns_of
-from services.timeline.rows import RowBatch, WriteCounts
+from services.timeline.rows import PgTime, RowBatch, WriteCounts, from_pg_time, pg_time
 
 def is_data_error(exc: BaseException) -> bool:
     """True when PostgreSQL (or the driver) refused the data itself, so retrying can never help."""
@@ -31,18 +32,10 @@ def is_data_error(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.PostgresError) and sqlstate[:2] in ("22", "23")
 
 
-PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # where PostgreSQL counts timestamps from
-
-
-def to_pg_time(at: datetime) -> tuple[int]:
-    """An aware datetime as PostgreSQL stores a timestamptz: (microseconds since PG_EPOCH,), asyncpg's tuple form."""
-    delta = at - PG_EPOCH
-    return (delta.days * 86_400_000_000 + delta.seconds * 1_000_000 + delta.microseconds,)
-
-
-def from_pg_time(value: tuple[int]) -> datetime:
-    """A timestamptz read back, in UTC like asyncpg's own decoder gives it."""
-    return PG_EPOCH + timedelta(microseconds=value[0])
+def to_pg_time(at: datetime | PgTime) -> PgTime:
+    """The store's timestamptz encoder: check-in and score rows carry a `PgTime` already (`rows.pg_time`, one per
+    check-in); any other time is an aware datetime."""
+    return at if at.__class__ is tuple else pg_time(at)
 
 
 async def encode_times(conn: asyncpg.Connection) -> None:
@@ -173,7 +166,7 @@ class TimelineStore:
         if not batch.checkins:
             return {"checkins": [], "scores": []}
         times = [row.occurred_at for row in batch.checkins]
-        stored = {(r["event_id"], r["occurred_at"]) for r in await conn.fetch(
+        stored = {(r["event_id"], pg_time(r["occurred_at"])) for r in await conn.fetch(
             STORED_CHECKINS, [row.event_id for row in batch.checkins], min(times), max(times))}
         if not stored:
             return {"checkins": batch.checkins, "scores": batch.scores}

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.timeline.store import PG_EPOCH, from_pg_time, to_pg_time
+from services.timeline.rows import PG_EPOCH, from_pg_time, pg_time
+from services.timeline.store import to_pg_time
 
 
 def test_the_epoch_is_zero_and_one_microsecond_is_one():
@@ -23,3 +24,8 @@ def test_a_time_comes_back_as_the_same_instant_in_utc(instant, offset_minutes):
     at = instant.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
     back = from_pg_time(to_pg_time(at))
     assert back == at and back.tzinfo is UTC and back.microsecond == at.microsecond
+
+
+def test_the_store_sends_a_rows_time_as_it_is_and_converts_any_other():
+    at = datetime(2026, 3, 1, 4, 30, tzinfo=timezone(timedelta(hours=2)))
+    assert to_pg_time(pg_time(at)) == pg_time(at) == to_pg_time(at) == to_pg_time(at.astimezone(UTC))

@@ -5,11 +5,13 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from asyncpg.pgproto.pgproto import UUID as PgUUID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.checkin import CheckinSubmitted
 from schemas.topics import ALERTS, CHECKINS, DLQ, SIGNALS
+from services.timeline.rows import from_pg_time
 from services.timeline.sql import columns_of
 from services.timeline.store import is_data_error, plain_dsn
 from services.timeline.writer import RowBatch, UnusableRecord, add_rows, rows_for
@@ -101,9 +103,12 @@ def test_the_next_chunk_of_a_batch_skips_records_an_earlier_chunk_holds():
     assert following.checkins[0].event_id != chunk.checkins[0].event_id
 
 
-def test_rows_carry_occurred_at_in_utc_and_the_same_instant():
-    row = rows_for(CHECKINS, checkin(occurred_at="2026-03-01T04:30:00+02:00")).checkins[0]
-    assert row.occurred_at.tzinfo is UTC and row.occurred_at == datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
+def test_rows_carry_the_instant_and_ids_in_the_drivers_form():
+    value = checkin(occurred_at="2026-03-01T04:30:00.000001+02:00")
+    batch, event = rows_for(CHECKINS, value), CheckinSubmitted.model_validate_json(value)
+    for row in (batch.checkins[0], *batch.scores):
+        assert from_pg_time(row.occurred_at) == datetime(2026, 3, 1, 2, 30, 0, 1, tzinfo=UTC)
+        assert type(row.event_id) is PgUUID and row.event_id == event.event_id and row.client_id == event.client_id
 
 
 @settings(max_examples=300, deadline=None)
