@@ -125,8 +125,23 @@ async def consume_until_finished(name: str, kafka: KafkaSettings, handler, clock
     await loop.close()
 
 
+async def connect(url: str) -> asyncpg.Connection:
+    """A connection encoding rows as the writer's store does (`encode_times`): rows carry the timestamptz wire form."""
+    conn = await asyncpg.connect(plain_dsn(url))
+    await encode_times(conn)
+    return conn
+
+
+async def insert_one_at_a_time(conn: asyncpg.Connection, rows: RowBatch) -> None:
+    """The naive consumer's write of one record: the writer's statements, one row each, in one transaction."""
+    async with conn.transaction():
+        for table in ("checkins", "scores"):
+            for row in getattr(rows, table):
+                await conn.execute(STATEMENTS[table], *[[value] for value in row])
+
+
 async def run_naive(kafka: KafkaSettings, url: str, total: int) -> float:
-    conn, clock = await asyncpg.connect(plain_dsn(url)), Clock(total)
+    conn, clock = await connect(url), Clock(total)
     consumer = AIOKafkaConsumer(CHECKINS, **client_options(kafka), group_id=f"bench-naive-{uuid.uuid4().hex[:6]}",
                                 enable_auto_commit=False, auto_offset_reset="earliest",
                                 session_timeout_ms=kafka.kafka_session_timeout_ms,
@@ -138,11 +153,7 @@ async def run_naive(kafka: KafkaSettings, url: str, total: int) -> float:
             for records in batches.values():
                 for record in records:
                     clock.start()
-                    rows = rows_for(record.topic, record.value)
-                    async with conn.transaction():
-                        for table in ("checkins", "scores"):
-                            for row in getattr(rows, table):  # the same statement, one row at a time
-                                await conn.execute(STATEMENTS[table], *[[value] for value in row])
+                    await insert_one_at_a_time(conn, rows_for(record.topic, record.value))
                     clock.add(1)
             if batches:
                 await consumer.commit()
@@ -154,8 +165,7 @@ async def run_naive(kafka: KafkaSettings, url: str, total: int) -> float:
 
 async def run_copy(url: str, rows: dict[str, list[tuple]]) -> float:
     """COPY of rows built beforehand, as plain tuples: asyncpg reads a NamedTuple's items through a Python call."""
-    conn = await asyncpg.connect(plain_dsn(url))
-    await encode_times(conn)
+    conn = await connect(url)
     try:
         started = time.perf_counter()
         async with conn.transaction():
@@ -168,8 +178,7 @@ async def run_copy(url: str, rows: dict[str, list[tuple]]) -> float:
 
 async def run_copy_consumer(kafka: KafkaSettings, url: str, total: int) -> float:
     """The same records through the same consumer loop and decoding, written by plain COPY (not idempotent)."""
-    conn, clock = await asyncpg.connect(plain_dsn(url)), Clock(total)
-    await encode_times(conn)
+    conn, clock = await connect(url), Clock(total)
 
     async def copy_batch(records) -> None:
         clock.start()
