@@ -43,21 +43,27 @@ def _compose(answers: list[Answer], key: tuple) -> tuple[str, tuple[ScoreFields,
     """A new answer set from known parts: each answer's JSON, and each instrument's items scored before.
 
     A set is new when any answer differs (an SRS has four items of a tenth each), but its answers and most of
-    its instruments were seen in other sets: only the parts never seen are serialised or scored.
+    its instruments were seen in other sets: only the parts never seen are serialised or scored. The known parts
+    are found by the answers' keys, without reading the answers again (a field read is a Python-level call).
     """
-    fragments, keys, items = [], {}, {}
+    fragments, groups = [], {}
     for answer, answer_key in zip(answers, key):
         fragment = _answer_json.get(answer_key)
         fragments.append(fragment if fragment is not None
                          else _remember(_answer_json, answer_key, _ANSWER.dump_json(answer).decode()))
-        keys.setdefault(answer.instrument, []).append(answer_key)
-        items.setdefault(answer.instrument, {})[answer.item] = answer.value
+        group = groups.get(answer_key[0])
+        if group is None:
+            groups[answer_key[0]] = [answer_key]
+        else:
+            group.append(answer_key)
     scores = []
-    for instrument in sorted(keys):
-        group = tuple(keys[instrument])
+    for instrument in sorted(groups):
+        group = tuple(groups[instrument])
         fields = _instrument_scores.get(group)
-        scores.append(fields if fields is not None else
-                      _remember(_instrument_scores, group, _fields(score_instrument(instrument, items[instrument]))))
+        if fields is None:
+            items = {a.item: a.value for a in answers if a.instrument == instrument}
+            fields = _remember(_instrument_scores, group, _fields(score_instrument(instrument, items)))
+        scores.append(fields)
     return "[" + ",".join(fragments) + "]", tuple(scores)
 
 
