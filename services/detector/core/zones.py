@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from schemas.checkin import zone_named
 
-__all__ = ["local_day", "zone_named"]
+__all__ = ["local_day", "local_day_at", "zone_named"]
 
 
 def local_day(moment: datetime, zone_name: str) -> date:
