@@ -30,7 +30,8 @@ class Score(NamedTuple):
 
 
 _new_score = tuple.__new__  # Score(...) runs the named tuple's Python-level __new__; this is the same tuple, built in C
-_UP_TO = {n: frozenset(range(1, n + 1)) for n in {instrument.items for instrument in REGISTRY.values()}}
+SHORT_FORM_ITEMS = 2  # PHQ-2 and GAD-2: the first two items of PHQ-9 and GAD-7
+_UP_TO = {n: frozenset(range(1, n + 1)) for n in {SHORT_FORM_ITEMS, *(i.items for i in REGISTRY.values())}}
 BRS_REVERSED_ITEMS = (2, 4, 6)
 CSSRS_HIGHEST_RISK_ITEMS = (3, 4, 5, 6)
 
@@ -40,8 +41,9 @@ def _all(items: dict[int, float], count: int) -> bool:
     return items.keys() >= (_UP_TO.get(count) or frozenset(range(1, count + 1)))
 
 
-def _subtotal(items: dict[int, float], wanted: tuple[int, ...]) -> float | None:
-    return sum(map(items.__getitem__, wanted)) if items.keys() >= frozenset(wanted) else None
+def _subtotal(items: dict[int, float], count: int) -> float | None:
+    """The sum of items 1..count, or None when one of them is missing."""
+    return sum(map(items.__getitem__, range(1, count + 1))) if _all(items, count) else None
 
 
 def score_brs(items: dict[int, float]) -> float | None:
@@ -60,7 +62,7 @@ def score_instrument(instrument: str, items: dict[int, float]) -> Score:
         value = score_brs(items)
     elif instrument in ("phq9", "gad7"):
         value = float(sum(items.values())) if _all(items, count) else None
-        short = _subtotal(items, (1, 2))
+        short = _subtotal(items, SHORT_FORM_ITEMS)
         if short is not None:
             detail["phq2" if instrument == "phq9" else "gad2"] = short
         if instrument == "phq9" and 9 in items:

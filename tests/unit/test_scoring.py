@@ -33,6 +33,12 @@ def test_phq9_item9_alone_is_reported_without_a_total():
     assert score.value is None and score.detail["item9"] == 1
 
 
+def test_phq2_needs_both_of_its_items_and_nothing_else():
+    assert score_answers(answers("phq9", [2, 3]))["phq9"].detail == {"phq2": 5}
+    assert score_answers(answers("phq9", [2]))["phq9"].detail == {}
+    assert score_answers(answers("gad7", [1], start=2))["gad7"].detail == {}
+
+
 def test_gad7_total_and_gad2():
     score = score_answers(answers("gad7", [3, 2, 1, 0, 0, 0, 1]))["gad7"]
     assert score.value == 7 and score.detail["gad2"] == 5

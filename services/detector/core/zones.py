@@ -1,15 +1,10 @@
 """Local days in the client's own time zone, with zones held for the life of the process (`zone_named`)."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 from schemas.checkin import zone_named
 
-__all__ = ["local_day", "local_day_at", "zone_named"]
-
-
-def local_day(moment: datetime, zone_name: str) -> date:
-    """The calendar day of `moment` in the named zone."""
-    return moment.astimezone(zone_named(zone_name)).date()
+__all__ = ["local_day_at", "zone_named"]
 
 
 def local_day_at(seconds: float, zone_name: str) -> int:
