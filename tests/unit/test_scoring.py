@@ -33,7 +33,7 @@ def test_phq9_item9_alone_is_reported_without_a_total():
     assert score.value is None and score.detail["item9"] == 1
 
 
-def test_phq2_needs_both_of_its_items_and_nothing_else():
+def test_phq2_and_gad2_need_both_of_their_items():
     assert score_answers(answers("phq9", [2, 3]))["phq9"].detail == {"phq2": 5}
     assert score_answers(answers("phq9", [2]))["phq9"].detail == {}
     assert score_answers(answers("gad7", [1], start=2))["gad7"].detail == {}
