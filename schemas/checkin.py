@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.dataclasses import dataclass
 
 from schemas.instruments import REGISTRY
 
@@ -20,10 +21,9 @@ def zone_named(name: str) -> ZoneInfo:
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
 
-class Answer(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Answer:
     """One item of one instrument, e.g. PHQ-9 item 9 = 1."""
-
-    model_config = ConfigDict(frozen=True)
 
     instrument: str = Field(description="Instrument name from the v1 registry (mood, brs, phq9, ...)")
     item: int = Field(ge=1, description="1-based item number within the instrument")
