@@ -48,7 +48,8 @@ def test_negative_zero_keeps_its_own_entry():
 
 
 def test_the_cache_key_covers_every_field_of_an_answer():
-    assert tuple(f.name for f in dataclasses.fields(Answer)) == ANSWER_FIELDS, "a new Answer field must become part of the cache key"
+    fields = tuple(f.name for f in dataclasses.fields(Answer))
+    assert fields == ANSWER_FIELDS, "a new Answer field must become part of the cache key"
 
 
 def test_the_cache_stays_bounded(monkeypatch):
