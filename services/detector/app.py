@@ -24,6 +24,8 @@ from services.detector.transport import FaustProducer, broker_options, send_all_
 log = logging.getLogger(__name__)
 SERVICE = "detector"
 STATE_TABLE = "client-state"
+CLOCK_CLIENTS = 256  # clients the clock looks at per hold of the state lock (about 2-3 ms when none has a gap)
+CLOCK_REPORTS = 16  # gaps it reports per hold: their signals in one publish, then their states
 
 
 def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) -> faust.App:
@@ -114,24 +116,45 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
     if flush_s > 0:  # a quiet stream still gets its last batch into the changelog and acked within the interval
         app.timer(interval=flush_s, name="changelog_flush")(flush_now)
 
+    async def advance_clients(keys: list[bytes], position: int, owned: set[int], now: datetime) -> tuple[int, int]:
+        """From `keys[position]`, advance the clock to `now` for up to `CLOCK_CLIENTS` clients, stopping after
+        `CLOCK_REPORTS` of them report a gap; call under `state_lock`. Their signals go out in one publish, durable
+        before the states that remember them. Returns (position to go on from, signals sent)."""
+        changed, signals = {}, []
+        stop = min(position + CLOCK_CLIENTS, len(keys))
+        while position < stop and len(changed) < CLOCK_REPORTS:
+            key = keys[position]
+            position += 1
+            loaded = client_states.load(key)  # read under the lock: the agent may have written it meanwhile
+            if loaded is None or loaded[0] not in owned:
+                continue
+            partition, state = loaded
+            new_state, found = advance_clock(state, state.client_id, now, config, now)
+            if found:
+                signals += found
+                changed[key] = (partition, new_state)
+        if signals:
+            await publish(signals)
+            client_states.save_all(changed)  # outside an event: store and changelog by hand
+            changelog_records_total.inc(client_states.send_changelog())
+        return position, len(signals)
+
     @app.timer(interval=settings.clock_interval_s)
     async def missed_checkins_clock():
-        """Advance the clock to now for the clients of the partitions this worker owns."""
+        """Advance the clock to now for the clients of the partitions this worker owns.
+
+        A few clients at a time under the state lock, whose gaps go out in one publish: one acked publish per
+        gap made a run that found 200 gaps take 352 ms on the embedded broker (bench, 28 Nov), one broker round
+        trip each. Between two holds the agent gets the lock, so a check-in waits for one hold at most.
+        """
         started, now = time.perf_counter(), datetime.now(UTC)
         owned = {tp.partition for tp in assigned(app, CHECKINS)}
-        keys, reported = list(states.data.keys()), 0
-        for key in keys:
+        keys, reported, position = list(states.data.keys()), 0, 0
+        while position < len(keys):
             async with state_lock:
-                loaded = client_states.load(key)  # read under the lock: the agent may have written it meanwhile
-                if loaded is None or loaded[0] not in owned:
-                    continue
-                partition, state = loaded
-                new_state, signals = advance_clock(state, state.client_id, now, config, now)
-                if signals:
-                    await publish(signals)
-                    reported += len(signals)
-                    client_states.save(key, partition, new_state)  # outside an event: store and changelog by hand
-                    changelog_records_total.inc(client_states.send_changelog())
+                position, sent = await advance_clients(keys, position, owned, now)
+            reported += sent
+            await asyncio.sleep(0)  # a free lock is taken without yielding: let the agent and the loop run
         seconds = time.perf_counter() - started
         clock_runs_total.inc()
         clock_seconds.set(seconds)

@@ -59,6 +59,7 @@ async def test_signals_for_several_clients_and_state_across_a_restart(kafka_sett
     health = f"http://127.0.0.1:{port}/healthz"
     worker = ServiceProcess(["detector"], env, tmp_path, health).start()
     risky, writer, resilient, rupture, silent = (uuid.uuid4() for _ in range(5))
+    also_silent = {str(uuid.uuid4()) for _ in range(40)}  # gaps the clock finds in one run: one publish for them all
     first_risk = event(risky, [{"instrument": "phq9", "item": 9, "value": 2}])
     other = None
     try:
@@ -73,7 +74,8 @@ async def test_signals_for_several_clients_and_state_across_a_restart(kafka_sett
                           event(writer, MOOD, note="I would never kill myself", days_ago=0.01),
                           *[event(resilient, brs(4), days_ago=d) for d in (3, 2, 1)],
                           event(rupture, [{"instrument": "srs", "item": i, "value": 7.5} for i in range(1, 5)]),
-                          *[event(silent, MOOD, days_ago=d) for d in (12, 11, 10)])
+                          *[event(silent, MOOD, days_ago=d) for d in (12, 11, 10)],
+                          *[event(client, MOOD, days_ago=d) for client in also_silent for d in (12, 11, 10)])
             acute = (await signals.expect(for_client(risky), timeout=60))[0]
             assert acute["kind"] == "risk.acute" and acute["severity"] == "critical"
             assert acute["trigger_event_ids"] == [first_risk["event_id"]]
@@ -84,6 +86,9 @@ async def test_signals_for_several_clients_and_state_across_a_restart(kafka_sett
             # every second, but in a full run the e2e system's detector (60 s clock) may own the partition.
             missed = (await signals.expect(for_client(silent), timeout=90))[0]
             assert missed["kind"] == "engagement.missed_checkins" and missed["evidence"]["prior_checkins"] == 3
+            quiet = await signals.expect(lambda v: v.get("client_id") in also_silent, count=len(also_silent), timeout=90)
+            assert {s["client_id"] for s in quiet} == also_silent
+            assert {s["kind"] for s in quiet} == {"engagement.missed_checkins"}
             assert signals.values(for_client(resilient)) == []  # three 4.0 scores: a baseline, no signal
 
             # Stop the worker (SIGTERM) and start it again: the BRS baseline must come back from the changelog.
@@ -107,6 +112,7 @@ async def test_signals_for_several_clients_and_state_across_a_restart(kafka_sett
             await wait_until(lambda: _more_than(clock_runs(port), runs + 1), timeout=30, reason="two clock runs")
             await signals._poll()
             assert len(signals.values(for_client(silent))) == 1, "the missed check-ins were reported again"
+            assert len(signals.values(lambda v: v.get("client_id") in also_silent)) == len(also_silent)
 
             # A second worker joins and the first leaves: its partitions and their state move over (rebalance).
             other_port = free_port()
