@@ -59,7 +59,7 @@ async def test_signals_for_several_clients_and_state_across_a_restart(kafka_sett
     health = f"http://127.0.0.1:{port}/healthz"
     worker = ServiceProcess(["detector"], env, tmp_path, health).start()
     risky, writer, resilient, rupture, silent = (uuid.uuid4() for _ in range(5))
-    also_silent = {str(uuid.uuid4()) for _ in range(40)}  # gaps the clock finds in one run: one publish for them all
+    also_silent = {str(uuid.uuid4()) for _ in range(40)}  # gaps one clock run finds, 16 to a publish
     first_risk = event(risky, [{"instrument": "phq9", "item": 9, "value": 2}])
     other = None
     try:
