@@ -143,9 +143,9 @@ def build_app(settings: DetectorSettings, config: DetectorConfig | None = None) 
     async def missed_checkins_clock():
         """Advance the clock to now for the clients of the partitions this worker owns.
 
-        A few clients at a time under the state lock, whose gaps go out in one publish: N gaps cost N/16 broker
-        round trips, not N (`services/detector/README.md` has the figures). Between two holds the agent gets the
-        lock, so a check-in waits for one hold at most.
+        A few clients at a time under the state lock, whose gaps go out in one publish: N gaps cost
+        N / `CLOCK_REPORTS` broker round trips, not N (`services/detector/README.md` has the figures). Between two
+        holds the agent gets the lock, so a check-in waits for one hold at most.
         """
         started, now = time.perf_counter(), datetime.now(UTC)
         owned = {tp.partition for tp in assigned(app, CHECKINS)}
