@@ -52,6 +52,10 @@ def for_client(client_id, kind=None):
     return lambda v: v.get("client_id") == str(client_id) and (kind is None or v.get("kind") == kind)
 
 
+def for_any_client(client_ids: set[str]):
+    return lambda v: v.get("client_id") in client_ids
+
+
 async def test_signals_for_several_clients_and_state_across_a_restart(kafka_settings, service_env, port, tmp_path,
                                                                      producer):
     env = service_env | {"RAPPORT_DETECTOR_WEB_PORT": str(port), "RAPPORT_DETECTOR_DATA_DIR": str(tmp_path / "data"),
@@ -86,7 +90,7 @@ async def test_signals_for_several_clients_and_state_across_a_restart(kafka_sett
             # every second, but in a full run the e2e system's detector (60 s clock) may own the partition.
             missed = (await signals.expect(for_client(silent), timeout=90))[0]
             assert missed["kind"] == "engagement.missed_checkins" and missed["evidence"]["prior_checkins"] == 3
-            quiet = await signals.expect(lambda v: v.get("client_id") in also_silent, count=len(also_silent), timeout=90)
+            quiet = await signals.expect(for_any_client(also_silent), count=len(also_silent), timeout=90)
             assert {s["client_id"] for s in quiet} == also_silent
             assert {s["kind"] for s in quiet} == {"engagement.missed_checkins"}
             assert signals.values(for_client(resilient)) == []  # three 4.0 scores: a baseline, no signal
@@ -112,7 +116,7 @@ async def test_signals_for_several_clients_and_state_across_a_restart(kafka_sett
             await wait_until(lambda: _more_than(clock_runs(port), runs + 1), timeout=30, reason="two clock runs")
             await signals._poll()
             assert len(signals.values(for_client(silent))) == 1, "the missed check-ins were reported again"
-            assert len(signals.values(lambda v: v.get("client_id") in also_silent)) == len(also_silent)
+            assert len(signals.values(for_any_client(also_silent))) == len(also_silent)
 
             # A second worker joins and the first leaves: its partitions and their state move over (rebalance).
             other_port = free_port()
