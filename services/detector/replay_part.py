@@ -80,7 +80,7 @@ def sort_key(signal: SignalDetected) -> str:
 
 def replay_part(job: PartJob) -> PartResult:
     """Replay the clients of worker `job.index` of `job.workers`; write their signals to `job.output_path`."""
-    result, pending = PartResult(ReplaySummary()), []
+    result, pending = PartResult(ReplaySummary()), list[SignalDetected]()
     replayer = Replayer(load_config(job.config_path), pending.append)
     total = max(job.input_path.stat().st_size, 1)
     with open(job.input_path, "rb") as source, open(job.output_path, "w", encoding="utf-8") as sink:

@@ -19,7 +19,7 @@ class SrsJudgement:
     signals: list[SignalDetected]
 
 
-def judge_srs(state: ClientState, index: int, checkin: CheckinSubmitted, total: float, now: datetime,
+def judge_srs(state: ClientState, index: int, checkin: CheckinSubmitted, total: float, now: datetime | None,
               rules: AllianceRules) -> SrsJudgement:
     """Judge an SRS total placed at `index` of the history against the totals before it."""
     before = [e for e in state.entries[:index] if e.srs is not None]
@@ -29,7 +29,7 @@ def judge_srs(state: ClientState, index: int, checkin: CheckinSubmitted, total: 
     if total < rules.cutoff:
         reasons.append(f"below the cutoff of {rules.cutoff:g}")
     if len(before) >= rules.min_prior:
-        history = [e.srs for e in before]
+        history = [e.srs for e in before if e.srs is not None]  # all of them: `before` keeps SRS entries
         mean, sd = mean_sd(history)
         needed = max(rules.sd_multiplier * sd, rules.min_drop_points)
         evidence |= {"personal_mean": mean, "personal_sd": sd, "drop": mean - total, "drop_needed": needed,

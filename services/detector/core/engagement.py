@@ -47,4 +47,4 @@ def check_missed(state: ClientState, watermark: float, now: datetime | None,
                 "last_checkin_at": datetime.fromtimestamp(last.t, UTC).isoformat(), "timezone": state.timezone}
     summary = f"No check-in for {silent_days:.1f} days (their rhythm allows up to {gap:.1f} days)."
     return [make_signal(state.client_id, SignalKind.ENGAGEMENT_MISSED_CHECKINS, Severity.LOW, deadline, now or deadline,
-                        [state.last_event_id], evidence, summary)]
+                        [str(state.last_event_id)], evidence, summary)]

@@ -53,7 +53,7 @@ def evaluate(state: ClientState | None, checkin: CheckinSubmitted, now: datetime
     """
     if state is None:
         state = ClientState(str(checkin.client_id), checkin.timezone)
-        return state, update(state, checkin, now, config)  # nothing to redeliver into a new state
+        return state, update(state, checkin, now, config) or []  # nothing to redeliver into a new state
     judged = state.copy()  # `update` finds a redelivery in the same search that places a new check-in
     signals = update(judged, checkin, now, config)
     return (state, []) if signals is None else (judged, signals)
@@ -97,11 +97,11 @@ def _judge_trends(state: ClientState, checkin: CheckinSubmitted, seconds: float,
     mood = scores["mood"].value if "mood" in scores else None
     brs_drop = srs_rupture = False
     if brs is not None:
-        judged = judge_brs(state, index, checkin, seconds, brs, now, config.resilience)
-        brs_drop, signals = judged.drop, signals + judged.signals
+        brs_judged = judge_brs(state, index, checkin, seconds, brs, now, config.resilience)
+        brs_drop, signals = brs_judged.drop, signals + brs_judged.signals
     if srs is not None:
-        judged = judge_srs(state, index, checkin, srs, now, config.alliance)
-        srs_rupture, signals = judged.rupture, signals + judged.signals
+        srs_judged = judge_srs(state, index, checkin, srs, now, config.alliance)
+        srs_rupture, signals = srs_judged.rupture, signals + srs_judged.signals
     if mood is not None:
         signals += chart_mood(state, checkin, local_day_at(seconds, checkin.timezone), mood, now, config.mood)
     if index == len(state.entries):  # the latest check-in: a new gap starts after it

@@ -54,6 +54,6 @@ def find_crisis_language(note: str | None, extra_phrases: tuple[str, ...] = ()) 
     phrases = CRISIS_PHRASES + tuple(extra_phrases)
     for match in pattern.finditer(text):
         if not _negated(text, match.start(), match.group(0)):
-            index = int(match.lastgroup[1:])
+            index = int(str(match.lastgroup)[1:])  # the named group p<i> that matched
             return LanguageMatch(phrases[index])
     return None

@@ -55,7 +55,7 @@ def _chart_before(state: ClientState, key: int, previous: int | None, rules: Moo
         previous = max((k for k in state.mood_days if k < key), default=None)
     if cache is not None and previous is not None and cache[0] == previous:
         total, count = state.mood_days[previous]
-        level = ewma_step(total / count, rules.ewma_lambda, cache[1])
+        level: float | None = ewma_step(total / count, rules.ewma_lambda, cache[1])
         sums, squares, days = cache[2], cache[3], cache[4]
         for day in range(previous + 1, key + 1):
             entering = _day_mean(state, day - rules.baseline_from_days)
@@ -81,7 +81,7 @@ def baseline_of(sums: float, squares: float, days: int, rules: MoodRules) -> tup
     return mean, max(sqrt(variance), rules.sd_floor)
 
 
-def chart_mood(state: ClientState, checkin: CheckinSubmitted, key: int, value: float, now: datetime,
+def chart_mood(state: ClientState, checkin: CheckinSubmitted, key: int, value: float, now: datetime | None,
                rules: MoodRules) -> list[SignalDetected]:
     """Add a mood answer to its local day (an ordinal) and judge the latest day; a late day only updates the history."""
     cache = state.mood_cache  # when set, it charts the latest day
@@ -98,7 +98,7 @@ def chart_mood(state: ClientState, checkin: CheckinSubmitted, key: int, value: f
 
 
 def _judge_latest_day(state: ClientState, checkin: CheckinSubmitted, key: int, previous: int | None,
-                      now: datetime, rules: MoodRules) -> list[SignalDetected]:
+                      now: datetime | None, rules: MoodRules) -> list[SignalDetected]:
     _, before, sums, squares, days = _chart_before(state, key, previous, rules)
     if days < max(rules.baseline_min_days, 2):
         return []

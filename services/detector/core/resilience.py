@@ -32,7 +32,7 @@ def judge_brs(state: ClientState, index: int, checkin: CheckinSubmitted, t: floa
     before = [e for e in state.entries[:index] if e.brs is not None]
     after = next((e for e in state.entries[index:] if e.brs is not None), None)
     previous = before[-1] if before else None
-    window = [e.brs for e in before if e.t >= t - rules.baseline_days * DAY]
+    window = [e.brs for e in before if e.brs is not None and e.t >= t - rules.baseline_days * DAY]
     signals: list[SignalDetected] = []
     drop = False
 
@@ -56,9 +56,9 @@ def judge_brs(state: ClientState, index: int, checkin: CheckinSubmitted, t: floa
             emit(SignalKind.RESILIENCE_RELIABLE_IMPROVEMENT, Severity.INFO, evidence,
                  f"Resilience (BRS) rose reliably from a baseline of {baseline:.2f} to {score:.2f} (RC {rc:.2f}).")
     low = score < rules.low_cutoff
-    entered_low = previous is not None and previous.brs >= rules.low_cutoff
-    already_low = after is not None and after.brs < rules.low_cutoff
-    if low and entered_low and not already_low:
+    entered_low = previous is not None and previous.brs is not None and previous.brs >= rules.low_cutoff
+    already_low = after is not None and after.brs is not None and after.brs < rules.low_cutoff
+    if low and entered_low and not already_low and previous is not None:
         emit(SignalKind.RESILIENCE_LOW, Severity.MEDIUM,
              {"score": score, "previous": previous.brs, "threshold": rules.low_cutoff},
              f"Resilience (BRS) fell into the low band: {score:.2f}, below {rules.low_cutoff:.2f} "

@@ -10,7 +10,7 @@ from services.detector.core.lexicon import find_crisis_language
 from services.detector.core.signals import make_signal
 
 
-def acute_risk(checkin: CheckinSubmitted, scores: dict[str, Score], now: datetime, config: DetectorConfig):
+def acute_risk(checkin: CheckinSubmitted, scores: dict[str, Score], now: datetime | None, config: DetectorConfig):
     """PHQ-9 item 9, C-SSRS screener items and the help button; critical unless one lone lower-level answer."""
     if "phq9" not in scores and "cssrs" not in scores and not checkin.help_requested:
         return []  # most check-ins: nothing this rule reads
@@ -44,7 +44,7 @@ def acute_risk(checkin: CheckinSubmitted, scores: dict[str, Score], now: datetim
                         [checkin.event_id], evidence, summary)]
 
 
-def crisis_language(checkin: CheckinSubmitted, now: datetime, config: DetectorConfig) -> list[SignalDetected]:
+def crisis_language(checkin: CheckinSubmitted, now: datetime | None, config: DetectorConfig) -> list[SignalDetected]:
     """The note contains crisis language that is not negated; the evidence names the phrase, never the note."""
     if not config.language.enabled or not checkin.note:
         return []

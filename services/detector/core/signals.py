@@ -26,15 +26,15 @@ def make_signal(
 
     `detected_at` None (offline replay, no processing time) means the moment it was observed.
     """
-    triggers = [UUID(str(t)) for t in triggers]
+    trigger_ids = [UUID(str(t)) for t in triggers]
     return SignalDetected(
-        signal_id=signal_id_for(UUID(str(client_id)), kind, triggers),
+        signal_id=signal_id_for(UUID(str(client_id)), kind, trigger_ids),
         client_id=UUID(str(client_id)),
         kind=kind,
         severity=severity,
         observed_at=observed_at,
         detected_at=detected_at or observed_at,
-        trigger_event_ids=triggers,
+        trigger_event_ids=trigger_ids,
         evidence=rounded(evidence),
         summary=summary,
     )

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from math import isnan, nan
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 EMITTED_KEPT = 256
@@ -54,7 +54,7 @@ class ClientState:
     client_id: str
     timezone: str = "UTC"
     entries: list[Entry] = field(default_factory=list)
-    mood_days: dict[int, list[float]] = field(default_factory=dict)  # local day ordinal -> [sum, count]
+    mood_days: dict[int, list[Any]] = field(default_factory=dict)  # local day ordinal -> [sum (float), count (int)]
     mood_excursion: bool = False
     mood_cache: list | None = None  # [day, EWMA before it, baseline sum, squares, days]: mood._chart_before
     improvements: list[float] = field(default_factory=list)  # observed_at of emitted improvement signals
@@ -170,8 +170,8 @@ def decode(raw: bytes) -> ClientState:
         sums, counts = reader.numbers(n_days), reader.uints(n_days)
         state.mood_days = {o: [s, c] for o, s, c in zip(ordinals, sums, counts)}
     if flags & _CACHED:
-        ordinal, level, sums, squares, count = reader.struct(_CACHE)
-        state.mood_cache = [ordinal, None if isnan(level) else level, sums, squares, count]
+        day, level, baseline_sum, squares, count = reader.struct(_CACHE)
+        state.mood_cache = [day, None if isnan(level) else level, baseline_sum, squares, count]
     state.improvements = list(reader.unpack(f"<{n_improvements}d"))
     state.emitted = list(reader.unpack(f"<{n_emitted}Q"))
     if reader.pos != len(raw):
