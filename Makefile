@@ -6,10 +6,14 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install dev test test-unit test-integration stack-up stack-down schemas browser-deps clean bench
 
-$(STAMP): pyproject.toml
+# setup.py compiles the detection core (mypyc): an edit to one of its modules rebuilds it on the next make.
+COMPILED := $(shell sed -n 's/^    "\([a-z_.]*\)",$$/\1/p' services/detector/compiled.py | tr . / | sed 's/$$/.py/')
+
+$(STAMP): pyproject.toml setup.py services/detector/compiled.py $(COMPILED)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@$(BIN)/python -c "from services.detector.compiled import build; print('rapport: detection core', build())"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -54,7 +58,8 @@ deploy-check: install
 	$(BIN)/python deploy/check.py
 
 clean:
-	rm -rf $(VENV) .rapport artifacts .pytest_cache .hypothesis
+	rm -rf $(VENV) .rapport artifacts .pytest_cache .hypothesis .mypy_cache build
+	find schemas services -name '*.so' -delete
 
 # `make bench` measures every stage beside its baseline; `make bench BENCH_ARGS=--quick` takes under two minutes.
 bench: install

@@ -17,6 +17,15 @@ from tests.helpers import migrated_database
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
+def pytest_configure(config):
+    """Refuse to test a compiled detection core older than its source: the tests would not see the edits."""
+    from services.detector.compiled import stale_warning
+
+    warning = stale_warning()
+    if warning:
+        raise pytest.UsageError(f"{warning} (`make test` rebuilds it before testing)")
+
+
 def _stack_folder() -> Path:
     # Not under pytest's tmp: pytest keeps that folder private (0700), and the embedded PostgreSQL
     # runs as its own system user, which must be able to reach its data directory.

@@ -12,6 +12,7 @@ from typing import TextIO
 
 import psutil
 
+from services.detector import compiled
 from services.detector.core import load_config
 from services.detector.replay_part import PartJob, PartResult, replay_part
 from services.detector.replay_summary import ReplaySummary
@@ -53,6 +54,8 @@ def run_replay(input_path: Path, output: Path, until: str | None, config_path: P
                progress: bool = True, stderr: TextIO = sys.stderr, workers: int | None = None) -> int:
     """Replay INPUT into OUTPUT; print invalid lines and the summary to stderr. Returns the exit code."""
     load_config(config_path)  # fail early, before any worker starts, on a bad thresholds file
+    if warning := compiled.stale_warning():
+        stderr.write(f"warning: {warning}\n")
     workers = workers or default_workers(input_path)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rapport-replay-") as scratch:
