@@ -6,6 +6,8 @@ from importlib import metadata
 
 import psutil
 
+from services.detector import compiled
+
 PACKAGES = ("aiokafka", "faust-streaming", "fastapi", "uvicorn", "httpx", "sqlalchemy", "asyncpg", "pydantic",
             "orjson")
 
@@ -43,6 +45,7 @@ def describe_machine(broker: str = "?", postgres: str = "?") -> dict:
         "cpu_model": cpu_model(),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(),
+        "detection_core": compiled.build(),  # mypyc-compiled or Python: replay and the detector depend on it
         "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
         "broker": broker,
         "postgres": postgres,

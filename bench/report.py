@@ -140,7 +140,9 @@ def cell(text: str, limit: int = 160) -> str:
 def machine_line(machine: dict) -> str:
     cpu = machine.get("cpu_model") or "unknown CPU"
     return (f"{machine.get('cores', '?')} cores ({cpu}), {machine.get('memory_gib', '?')} GiB RAM, "
-            f"Python {machine.get('python', '?')}, {machine.get('platform', '?')}, "
+            f"Python {machine.get('python', '?')}"
+            + (f" (detection core {machine['detection_core']})" if "detection_core" in machine else "")
+            + f", {machine.get('platform', '?')}, "
             f"broker {machine.get('broker', '?')}, PostgreSQL {machine.get('postgres', '?')}"
             + (f", load average {_load(machine['load_average_at_start'])} at start" if "load_average_at_start" in machine else "")
             + (f" and {_load(machine['load_average_at_end'])} at end" if "load_average_at_end" in machine else ""))
