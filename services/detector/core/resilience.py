@@ -56,11 +56,12 @@ def judge_brs(state: ClientState, index: int, checkin: CheckinSubmitted, t: floa
             emit(SignalKind.RESILIENCE_RELIABLE_IMPROVEMENT, Severity.INFO, evidence,
                  f"Resilience (BRS) rose reliably from a baseline of {baseline:.2f} to {score:.2f} (RC {rc:.2f}).")
     low = score < rules.low_cutoff
-    entered_low = previous is not None and previous.brs is not None and previous.brs >= rules.low_cutoff
+    previous_brs = previous.brs if previous is not None else None
+    entered_low = previous_brs is not None and previous_brs >= rules.low_cutoff
     already_low = after is not None and after.brs is not None and after.brs < rules.low_cutoff
-    if low and entered_low and not already_low and previous is not None:
+    if low and entered_low and not already_low:
         emit(SignalKind.RESILIENCE_LOW, Severity.MEDIUM,
-             {"score": score, "previous": previous.brs, "threshold": rules.low_cutoff},
+             {"score": score, "previous": previous_brs, "threshold": rules.low_cutoff},
              f"Resilience (BRS) fell into the low band: {score:.2f}, below {rules.low_cutoff:.2f} "
-             f"(previously {previous.brs:.2f}).")
+             f"(previously {previous_brs:.2f}).")
     return BrsJudgement(drop, signals)
