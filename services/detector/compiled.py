@@ -50,9 +50,14 @@ def loaded_from(module: str) -> Path | None:
     return Path(spec.origin) if spec is not None and spec.origin else None
 
 
+def _extensions() -> dict[str, Path]:
+    """The modules of `MODULES` that import as extension modules, with their files."""
+    return {m: path for m in MODULES if (path := loaded_from(m)) is not None and path.suffix != ".py"}
+
+
 def compiled_modules() -> list[str]:
     """The modules of `MODULES` that import as extension modules."""
-    return [m for m in MODULES if (path := loaded_from(m)) is not None and path.suffix != ".py"]
+    return list(_extensions())
 
 
 def build() -> str:
@@ -71,9 +76,9 @@ def stale() -> list[str]:
     """
     installed = {Path(sysconfig.get_paths()[key]).resolve() for key in ("purelib", "platlib")}
     found = []
-    for module in compiled_modules():
-        built, source = loaded_from(module), source_path(module)
-        if built is None or not source.exists() or installed & set(source.resolve().parents):
+    for module, built in _extensions().items():
+        source = source_path(module)
+        if not source.exists() or installed & set(source.resolve().parents):
             continue
         if source.stat().st_mtime > built.stat().st_mtime:
             found.append(module)
